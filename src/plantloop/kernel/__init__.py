@@ -1,0 +1,1 @@
+"""Kernel: ids, clock, the canonical event envelope, settings and the error root — no business rules."""

@@ -1,0 +1,41 @@
+"""Typed settings, read from the environment (prefix ``PLANTLOOP_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything configurable in one place. Defaults are the embedded single-process set-up."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANTLOOP_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Where the embedded databases live.")
+    database_url: str | None = Field(
+        default=None, description="MES store; default sqlite:///<data_dir>/mes.db (SQLite, WAL)."
+    )
+    warehouse_path: Path | None = Field(default=None, description="DuckDB file; default <data_dir>/warehouse.duckdb")
+    plant_file: Path = Field(default=_PACKAGE_DIR / "plants" / "reference.yaml")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Demo mode creates the demo users (with the documented demo passwords). Never in production.
+    demo: bool = False
+    #: Signing key for API tokens. The default is for the demo only; set PLANTLOOP_SECRET_KEY in production.
+    secret_key: str = "demo-only-insecure-key-change-me"
+    token_ttl_s: int = 8 * 3600
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    locale: str = "en"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'mes.db').as_posix()}"
+
+    def resolved_warehouse_path(self) -> Path:
+        return self.warehouse_path or (self.data_dir / "warehouse.duckdb")
