@@ -39,17 +39,21 @@ def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
 def _require(binary: str, package: str) -> str:
     path = shutil.which(binary) or next(iter(glob.glob(binary)), None)
     if not path:
-        raise RuntimeError(f"{binary} not found: install the Debian package {package!r} (make test does this)")
+        raise RuntimeError(
+            f"{binary} not found: install the Debian package {package!r} (make test does this)"
+        )
     return path
 
 
 class PostgresServer:
-    """A throwaway PostgreSQL cluster. As root it runs as the ``postgres`` system user (initdb refuses root)."""
+    """A throwaway PostgreSQL cluster; as root it runs as the ``postgres`` user (initdb refuses root)."""
 
     def __init__(self) -> None:
         bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
         if not bindir:
-            raise RuntimeError("PostgreSQL server binaries not found: install the Debian package 'postgresql'")
+            raise RuntimeError(
+                "PostgreSQL server binaries not found: install the Debian package 'postgresql'"
+            )
         self.bindir = Path(bindir[-1])
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="plantloop-pg-"))
@@ -64,7 +68,9 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
         subprocess.run(
-            self._as_user([str(self.bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", self.user, "-E", "UTF8"]),
+            self._as_user(
+                [str(self.bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", self.user, "-E", "UTF8"]
+            ),
             check=True,
             capture_output=True,
         )
@@ -72,14 +78,22 @@ class PostgresServer:
             self._as_user(
                 [
                     str(self.bindir / "postgres"),
-                    "-D", str(data),
-                    "-p", str(self.port),
-                    "-h", "127.0.0.1",
-                    "-k", str(self.dir),
-                    "-c", "fsync=off",
-                    "-c", "synchronous_commit=off",
-                    "-c", "full_page_writes=off",
-                    "-c", "max_connections=200",
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(self.port),
+                    "-h",
+                    "127.0.0.1",
+                    "-k",
+                    str(self.dir),
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=200",
                 ]
             ),
             stdout=subprocess.DEVNULL,
@@ -89,7 +103,8 @@ class PostgresServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             ok = subprocess.run(
-                [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)], capture_output=True
+                [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                capture_output=True,
             )
             if ok.returncode == 0:
                 return

@@ -30,7 +30,11 @@ class PlantloopError(Exception):
         self.details: dict[str, Any] = details
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.code, "message": self.message, **{k: _jsonable(v) for k, v in self.details.items()}}
+        return {
+            "error": self.code,
+            "message": self.message,
+            **{k: _jsonable(v) for k, v in self.details.items()},
+        }
 
 
 def _jsonable(value: Any) -> Any:

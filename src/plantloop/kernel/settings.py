@@ -19,7 +19,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="MES store; default sqlite:///<data_dir>/mes.db (SQLite, WAL)."
     )
-    warehouse_path: Path | None = Field(default=None, description="DuckDB file; default <data_dir>/warehouse.duckdb")
+    warehouse_path: Path | None = Field(
+        default=None, description="DuckDB file; default <data_dir>/warehouse.duckdb"
+    )
     plant_file: Path = Field(default=_PACKAGE_DIR / "plants" / "reference.yaml")
     host: str = "127.0.0.1"
     port: int = 8000

@@ -97,7 +97,9 @@ class CompleteOperation(Command):
     qty_good: int = Field(ge=0)
     qty_scrap: int = Field(default=0, ge=0)
     scrap_defect_code: str | None = None
-    parameters: dict[str, float] = Field(default_factory=dict, description="Process parameters, mean over the run.")
+    parameters: dict[str, float] = Field(
+        default_factory=dict, description="Process parameters, mean over the run."
+    )
 
 
 # ---- equipment -------------------------------------------------------------------------------------

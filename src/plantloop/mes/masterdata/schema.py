@@ -45,7 +45,9 @@ class Reliability(_Model):
     weibull_shape: float = Field(default=1.5, gt=0)
     mttr_h: float = Field(gt=0, description="Median repair hours (lognormal).")
     mttr_sigma: float = Field(default=0.5, ge=0)
-    degradation_h: float = Field(default=24.0, ge=0, description="Hours of visible degradation before a failure.")
+    degradation_h: float = Field(
+        default=24.0, ge=0, description="Hours of visible degradation before a failure."
+    )
 
 
 class TelemetryNominal(_Model):
@@ -153,7 +155,9 @@ class Bom(_Model):
 
 
 class ProcessParameter(_Model):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="With its unit: 'temperature_c', 'torque_nm'.")
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$", description="With its unit: 'temperature_c', 'torque_nm'."
+    )
     target: float
     lsl: float
     usl: float
@@ -248,7 +252,7 @@ class PlantDefinition(_Model):
 
     @cached_property
     def equipment_paths(self) -> dict[str, str]:
-        """ISA-95 path of every work center and piece of equipment, e.g. ``ACME/SZ01/A1/L1/L1-PRESS/PR-01``."""
+        """ISA-95 path of every work center and piece of equipment: ``ACME/SZ01/A-FAB/FAB/FAB-MOLD/IM-01``."""
         paths: dict[str, str] = {}
         for area in self.site.areas:
             for ln in area.lines:
@@ -284,10 +288,10 @@ class PlantDefinition(_Model):
             ("work center", list(self.work_centers)),
             ("equipment", [eq.id for wc in self.work_centers.values() for eq in wc.equipment]),
         ):
-            for item in items:
-                if item in ids:
-                    problems.append(f"duplicate id {item!r} ({ids[item]} and {kind})")
-                ids[item] = kind
+            for ident in items:
+                if ident in ids:
+                    problems.append(f"duplicate id {ident!r} ({ids[ident]} and {kind})")
+                ids[ident] = kind
         materials = {m.id for m in self.materials}
         if len(materials) != len(self.materials):
             problems.append("duplicate material ids")
@@ -318,9 +322,8 @@ class PlantDefinition(_Model):
                         problems.append(f"routings[{i}].operations[{j}]: unknown skill {sk!r}")
                 for k, item in enumerate(op.consumes):
                     if item.material_id not in materials:
-                        problems.append(
-                            f"routings[{i}].operations[{j}].consumes[{k}]: unknown material {item.material_id!r}"
-                        )
+                        where = f"routings[{i}].operations[{j}].consumes[{k}]"
+                        problems.append(f"{where}: unknown material {item.material_id!r}")
         for m in self.materials:
             if m.kind is not MaterialKind.PURCHASED and m.id not in {r.material_id for r in self.routings}:
                 problems.append(f"material {m.id!r} is {m.kind.value} but has no routing")
