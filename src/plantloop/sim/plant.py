@@ -1,0 +1,385 @@
+"""The plant model's shared state: orders, operations, machines, material, dispatch lists and commands.
+
+:class:`Plant` is what the SimPy processes (``equipment.py``) act on. It sends every change to the MES as
+a command through the gateway, mirrors what it sent (so that it can execute the MES's dispatch lists
+without asking for more than the lists), wakes the machines of a work center when something there may
+have become possible, and publishes the policy's dispatch lists.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from plantloop.kernel.errors import Conflict, PlantloopError
+from plantloop.mes.domain.commands import (
+    Command,
+    CreateWorkOrder,
+    PublishDispatchLists,
+    ReceiveMaterialLot,
+    ReleaseWorkOrder,
+)
+from plantloop.mes.masterdata.schema import Equipment, PlantDefinition
+from plantloop.sim.calendar import SimCalendar
+from plantloop.sim.erp import SalesOrder
+from plantloop.sim.events import shop_floor_event
+from plantloop.sim.faults import FailureModel, FaultRecord, FaultType, GroundTruth, Life, QualityModel
+from plantloop.sim.gateway import MesGateway
+from plantloop.sim.materials import Inventory, PurchaseOrder, StockLot
+from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder, explode
+from plantloop.sim.policies import MachineView, OperationView, PlantSnapshot, Policy
+from plantloop.sim.scenario import ScenarioConfig, rng_stream
+from plantloop.sim.telemetry import MachineStatus, MachineTrace
+
+
+@dataclass(eq=False)
+class Machine:
+    spec: Equipment
+    work_center_id: str
+    line_id: str
+    failures: FailureModel
+    trace: MachineTrace
+    life: Life
+    status: MachineStatus = MachineStatus.IDLE
+    op_total_s: float = 0.0
+    last_family: str | None = None
+    last_material: str | None = None
+    maintenance_orders: int = 0
+    busy_s: float = 0.0
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+@dataclass
+class Interval:
+    equipment_id: str
+    start_s: float
+    end_s: float
+    kind: str
+
+
+@dataclass
+class PlantRecords:
+    """What KPIs are computed from."""
+
+    work_orders: list[SimWorkOrder] = field(default_factory=list)
+    downtime: list[Interval] = field(default_factory=list)
+    bad_lot: tuple[StockLot, FaultRecord] | None = None
+    bad_lot_consumers: list[str] = field(default_factory=list)
+
+
+class Plant:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        plant: PlantDefinition,
+        config: ScenarioConfig,
+        gateway: MesGateway,
+        policy: Policy,
+        calendar: SimCalendar,
+        quality: QualityModel,
+        inventory: Inventory,
+        ground_truth: GroundTruth,
+    ) -> None:
+        self.env = env
+        self.definition = plant
+        self.config = config
+        self.gateway = gateway
+        self.policy = policy
+        self.calendar = calendar
+        self.quality = quality
+        self.inventory = inventory
+        self.ground_truth = ground_truth
+        self.records = PlantRecords()
+        self.commands_sent: Counter[str] = Counter()
+        self.shop_floor_events: list[dict[str, Any]] = []
+        self.dispatch_reads = 0
+        self.rejected: list[dict[str, str]] = []
+        self.ops: dict[str, SimOperation] = {}
+        self.waiting: dict[str, SimOperation] = {}
+        self.machines: dict[str, Machine] = {}
+        for wc in plant.work_centers.values():
+            for eq in wc.equipment:
+                failures = FailureModel(eq, config)
+                life = failures.new_life(0.0, 0.0)
+                trace = MachineTrace(lives=[life])
+                self.machines[eq.id] = Machine(eq, wc.id, plant.line_of[wc.id], failures, trace, life)
+        self.equipment_count = {wc.id: len(wc.equipment) for wc in plant.work_centers.values()}
+        self.mean_speed = {
+            wc.id: sum(e.speed_factor for e in wc.equipment) / len(wc.equipment)
+            for wc in plant.work_centers.values()
+        }
+        self._events = {wc: env.event() for wc in plant.work_centers}
+        self._lists: dict[str, list[tuple[SimOperation, str | None]] | None] = dict.fromkeys(
+            plant.work_centers
+        )
+        self._published: dict[str, list[str]] = {}
+        self._versions = 0
+        self._order_index = 0
+        self._purchase_rng = rng_stream(config.seed, "purchasing")
+        self.busy_operators: set[str] = set()
+        self.roster: dict[str, list[tuple[str, frozenset[str], str | None]]] = {}
+        for person in plant.personnel:
+            self.roster.setdefault(person.shift_id, []).append(
+                (person.id, frozenset(person.skills), person.line_id)
+            )
+
+    # ---- commands ----------------------------------------------------------------------------------
+    def send(self, command: Command) -> Any:
+        name = type(command).__name__
+        self.commands_sent[name] += 1
+        try:
+            result = self.gateway.handle(command)
+        except PlantloopError as exc:
+            # A real MES may refuse what the twin expected; a long run records it instead of dying.
+            if self.config.strict_gateway:
+                raise
+            self.rejected.append({"command": name, "error": exc.code, "message": exc.message[:200]})
+            return None
+        if self.config.keep_shop_floor_events:
+            event = shop_floor_event(
+                command, sum(self.commands_sent.values()), self.definition.equipment_paths
+            )
+            if event is not None:
+                self.shop_floor_events.append(event)
+        return result
+
+    @property
+    def now_at(self) -> Any:
+        return self.calendar.at(self.env.now)
+
+    # ---- waking machines ---------------------------------------------------------------------------
+    def wait_event(self, work_center_id: str) -> simpy.Event:
+        return self._events[work_center_id]
+
+    def wake(self, work_center_id: str) -> None:
+        event = self._events[work_center_id]
+        if not event.triggered:
+            event.succeed()
+        self._events[work_center_id] = self.env.event()
+
+    def wake_all(self, *, refresh: bool = False) -> None:
+        for wc in self._events:
+            if refresh:
+                self._lists[wc] = None
+            self.wake(wc)
+
+    # ---- dispatch lists ----------------------------------------------------------------------------
+    def dispatch_items(self, work_center_id: str) -> list[tuple[SimOperation, str | None]]:
+        items = self._lists[work_center_id]
+        if items is None:
+            self.dispatch_reads += 1
+            items = []
+            for item in self.gateway.dispatch_list(work_center_id):
+                op = self.ops.get(item.operation_id)
+                if op is None or op.state is not OpState.WAITING:
+                    continue
+                if work_center_id not in op.spec.work_center_ids:
+                    continue  # a list naming an impossible work center: not executable here
+                op.work_center_id = work_center_id
+                items.append((op, item.equipment_id))
+            self._lists[work_center_id] = items
+        return items
+
+    def snapshot(self) -> PlantSnapshot:
+        views = []
+        for op in self.waiting.values():
+            wo = op.work_order
+            prev_done = op.index == 0 or wo.operations[op.index - 1].state is OpState.DONE
+            ready = prev_done and all(c.completed_s is not None for c, _ in op.child_needs)
+            qty = op.qty_in or wo.qty
+            spec = op.spec
+            views.append(
+                OperationView(
+                    operation_id=op.id,
+                    work_order_id=wo.id,
+                    material_id=wo.material_id,
+                    family=wo.family,
+                    work_center_id=op.work_center_id,
+                    alternatives=tuple(spec.work_center_ids),
+                    ready=ready,
+                    run_s=qty * spec.run_time_s_per_unit / self.mean_speed[op.work_center_id],
+                    setup_s=spec.setup_time_s,
+                    minor_setup_s=spec.minor_setup_time_s,
+                    remaining_s=op.remaining_s,
+                    due_s=wo.due_s,
+                    priority=wo.priority,
+                    released_s=wo.released_s or 0.0,
+                    order_index=op.order_index,
+                )
+            )
+        machines = [
+            MachineView(m.id, m.work_center_id, m.last_family, m.status.name.lower())
+            for m in self.machines.values()
+        ]
+        return PlantSnapshot(self.env.now, self.now_at, views, machines, dict(self.equipment_count))
+
+    def publish(self) -> None:
+        """Ask the policy for lists; publish those that changed (ignoring operations that started)."""
+        entries = self.policy.rule(self.snapshot())
+        lists: dict[str, list[str]] = {}
+        for e in entries:
+            lists.setdefault(e.work_center_id, []).append(e.operation_id)
+        changed = set()
+        for wc, ids in lists.items():
+            old = [o for o in self._published.get(wc, []) if o in self.waiting]
+            if ids != old:
+                changed.add(wc)
+        if not changed:
+            return
+        self._versions += 1
+        version = f"{self.policy.name}-{self._versions:05d}"
+        self.send(
+            PublishDispatchLists(
+                at=self.now_at,
+                schedule_version=version,
+                entries=[e for e in entries if e.work_center_id in changed],
+                issued_by=f"policy:{self.policy.name}",
+            )
+        )
+        for wc in sorted(changed):
+            self._published[wc] = lists[wc]
+            self._lists[wc] = None
+            self.wake(wc)
+
+    # ---- orders ------------------------------------------------------------------------------------
+    def release(self, order: SalesOrder) -> None:
+        now = self.env.now
+        orders = explode(
+            self.definition, order.work_order_id, order.material_id, order.qty, order.due_s, order.priority
+        )
+        created = self.send(
+            CreateWorkOrder(
+                at=self.now_at,
+                work_order_id=order.work_order_id,
+                material_id=order.material_id,
+                qty=order.qty,
+                due_at=self.calendar.at(order.due_s),
+                sales_order_id=order.sales_order_id,
+                customer=order.customer,
+                priority=order.priority,
+                issued_by="erp",
+            )
+        )
+        expected = [wo.id for wo in orders]
+        if isinstance(created, list) and sorted(map(str, created)) != sorted(expected):
+            raise Conflict(
+                f"the MES created {created} for {order.work_order_id}, the simulator expected {expected}",
+                work_order_id=order.work_order_id,
+            )
+        self.send(ReleaseWorkOrder(at=self.now_at, work_order_id=order.work_order_id, issued_by="erp"))
+        materials: list[str] = []
+        for wo in orders:
+            wo.released_s = now
+            wo.sales_order_id = order.sales_order_id if wo.parent is None else None
+            wo.rush = order.rush
+            self.records.work_orders.append(wo)
+            remaining = 0.0
+            for op in reversed(wo.operations):
+                remaining += wo.qty * op.spec.run_time_s_per_unit / self.mean_speed[op.work_center_id]
+                op.remaining_s = remaining
+            for op in wo.operations:
+                self._order_index += 1
+                op.order_index = self._order_index
+                self.ops[op.id] = op
+                self.waiting[op.id] = op
+                for mat, qty in op.purchased_needs:
+                    self.inventory.require(mat, qty)
+                    if mat not in materials:
+                        materials.append(mat)
+        for mat in materials:
+            self.reorder(mat)
+        if self.policy.publish_on_release:
+            self.publish()
+        self.wake_all(refresh=True)
+
+    # ---- material ----------------------------------------------------------------------------------
+    def reorder(self, material_id: str, *, immediate: bool = False) -> None:
+        for po in self.inventory.reorders(material_id, self._purchase_rng):
+            if immediate:
+                self.receive(po)
+            else:
+                self.env.process(self._arrival(po))
+
+    def _arrival(self, po: PurchaseOrder) -> Any:
+        yield self.env.timeout(po.arrival_delay_s)
+        self.receive(po)
+        self.wake_all()
+
+    def receive(self, po: PurchaseOrder) -> None:
+        bad = self.quality.is_bad_lot(po.material_id)
+        lot = StockLot(po.lot_id, po.material_id, po.supplier_id, po.qty, self.env.now, bad)
+        self.inventory.receive(lot)
+        self.send(
+            ReceiveMaterialLot(
+                at=self.now_at,
+                lot_id=po.lot_id,
+                material_id=po.material_id,
+                supplier_id=po.supplier_id,
+                qty=po.qty,
+                supplier_lot_ref=f"{po.supplier_id}-{po.lot_id.rsplit('-', 1)[-1]}",
+                issued_by="warehouse",
+            )
+        )
+        if bad:
+            record = FaultRecord(
+                FaultType.BAD_SUPPLIER_LOT,
+                po.lot_id,
+                self.now_at,
+                None,
+                {
+                    "material_id": po.material_id,
+                    "supplier_id": po.supplier_id,
+                    "extra_defect_p": self.config.faults.bad_lot_defect_p,
+                    "defect_code": self.quality.bad_lot_defect_code(po.material_id),
+                },
+            )
+            self.ground_truth.faults.append(record)
+            self.records.bad_lot = (lot, record)
+
+    def finish(self) -> None:
+        """Close the ground truth at the end of the run (degradation still visible, bad-lot users)."""
+        if self.records.bad_lot:
+            lot, record = self.records.bad_lot
+            record.details["consumed_by_operations"] = list(self.records.bad_lot_consumers)
+            record.details["qty_left"] = round(lot.qty_left, 3)
+            if lot.qty_left <= 1e-9 and self.records.bad_lot_consumers:
+                last = self.ops[self.records.bad_lot_consumers[-1]]
+                record.end_at = self.calendar.at(last.started_s or 0.0)
+        for m in self.machines.values():
+            if m.life.degradation_started_s is not None and m.life.end_s is None:
+                self.ground_truth.faults.append(
+                    FaultRecord(
+                        FaultType.DEGRADATION,
+                        m.id,
+                        self.calendar.at(m.life.degradation_started_s),
+                        None,
+                        {
+                            "outcome": "ongoing",
+                            "operating_h_left": round((m.life.fail_op - m.op_total_s) / 3600, 2),
+                        },
+                    )
+                )
+        self.ground_truth.faults.sort(key=lambda f: (f.start_at, f.type.value, f.target))
+
+    def pm_due(self, m: Machine) -> bool:
+        fraction = self.policy.pm_interval_fraction
+        return fraction is not None and m.op_total_s - m.life.op_start >= fraction * m.failures.mtbf_s
+
+    def find_operator(self, op: SimOperation, m: Machine) -> str | None:
+        shift = self.calendar.shift_at(self.env.now)
+        required = set(op.spec.required_skill_ids)
+        for person_id, skills, line_id in self.roster.get(shift or "", []):
+            if person_id in self.busy_operators or not required <= skills:
+                continue
+            if line_id is None or line_id == m.line_id:
+                return person_id
+        return None
+
+    def horizon_clip(self, start_s: float, end_s: float) -> float:
+        return max(0.0, min(end_s, self.config.horizon_s) - max(start_s, 0.0))

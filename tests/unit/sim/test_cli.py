@@ -1,0 +1,26 @@
+"""``plantloop sim --json`` prints one JSON object with the KPIs."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from plantloop.cli.main import app
+
+
+def test_sim_json_prints_one_object_with_the_kpis_on_its_last_line() -> None:
+    result = CliRunner().invoke(app, ["sim", "--days", "1", "--seed", "3", "--policy", "atcs", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    for key in (
+        "orders_released", "orders_completed", "on_time_rate", "throughput_units", "scrap_rate",
+        "unplanned_downtime_h", "oee", "mean_lead_time_h", "events_emitted", "faults_injected",
+    ):  # fmt: skip
+        assert key in summary
+    assert summary["policy"] == "atcs" and summary["telemetry_samples"] == 18 * 86_400
+
+
+def test_an_unknown_policy_is_refused() -> None:
+    result = CliRunner().invoke(app, ["sim", "--days", "1", "--policy", "nonsense"])
+    assert result.exit_code != 0
