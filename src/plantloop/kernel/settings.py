@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+class UserSpec(BaseModel):
+    """An API user: an argon2 password hash and role names (see ``plantloop.api.security.ROLES``)."""
+
+    password_hash: str
+    roles: list[str] = Field(default_factory=lambda: ["viewer"])
 
 
 class Settings(BaseSettings):
@@ -30,6 +37,9 @@ class Settings(BaseSettings):
     #: Signing key for API tokens. The default is for the demo only; set PLANTLOOP_SECRET_KEY in production.
     secret_key: str = "demo-only-insecure-key-change-me"
     token_ttl_s: int = 8 * 3600
+    #: API users by name, e.g.
+    #: PLANTLOOP_USERS='{"ann": {"password_hash": "$argon2id$...", "roles": ["planner"]}}'.
+    users: dict[str, UserSpec] = Field(default_factory=dict)
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     locale: str = "en"

@@ -73,7 +73,9 @@ class NoRouting(MesInvalidInput):
     code = "no_routing"
 
     def __init__(self, material_id: str) -> None:
-        super().__init__(f"material {material_id!r} has no routing: it cannot be produced", material_id=material_id)
+        super().__init__(
+            f"material {material_id!r} has no routing: it cannot be produced", material_id=material_id
+        )
         self.material_id = material_id
 
 
@@ -184,7 +186,8 @@ class StaleScheduleVersion(MesConflict):
 
     def __init__(self, schedule_version: str, work_center_id: str, current_version: str) -> None:
         super().__init__(
-            f"schedule {schedule_version!r} is older than {current_version!r} at work center {work_center_id!r}",
+            f"schedule {schedule_version!r} is older than {current_version!r}"
+            f" at work center {work_center_id!r}",
             schedule_version=schedule_version,
             work_center_id=work_center_id,
             current_version=current_version,
