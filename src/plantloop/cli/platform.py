@@ -1,0 +1,214 @@
+"""``plantloop platform …``: build the warehouse (SQLMesh plan/apply), lineage, metrics, catalog, DQ,
+and synthetic demo data."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from plantloop.kernel.errors import PlantloopError
+
+platform_app = typer.Typer(help="Data platform: warehouse, metrics, catalog, lineage.", no_args_is_help=True)
+
+WarehouseOpt = Annotated[
+    Path | None, typer.Option(help="DuckDB file of ODS + warehouse (default from settings)")
+]
+PlantOpt = Annotated[Path | None, typer.Option(help="Plant definition YAML (default: the reference plant)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(platform_app, name="platform")
+
+
+def _warehouse(path: Path | None, plant_file: Path | None, console: Any = None) -> Any:
+    from plantloop.dataplatform.warehouse import Warehouse
+    from plantloop.kernel.settings import Settings
+    from plantloop.mes.masterdata import load_plant, load_reference_plant
+
+    db = path or Settings().resolved_warehouse_path()
+    plant = load_plant(plant_file) if plant_file else load_reference_plant()
+    return Warehouse(db, plant, console=console)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, default=str))
+
+
+@platform_app.command()
+def build(warehouse: WarehouseOpt = None, plant: PlantOpt = None, as_json: JsonOpt = False) -> None:
+    """Plan and apply the warehouse: backfill new models and days, restate days with late data."""
+    console = None
+    if not as_json:
+        from sqlmesh.core.console import TerminalConsole
+
+        console = TerminalConsole()  # Rich progress bars per model and batch
+    wh = _warehouse(warehouse, plant, console)
+    try:
+        report = wh.build()
+        counts = {name: wh.query(f"SELECT count(*) FROM dw.{name}")[0][0] for name in wh.table_names()}
+    finally:
+        wh.close()
+    if as_json:
+        _print_json(report.to_dict() | {"rows": counts})
+        return
+    out = Console()
+    table = Table("table", "rows", title=f"warehouse {wh.database} ({report.start} → {report.end})")
+    for name, n in counts.items():
+        table.add_row(name, str(n))
+    out.print(table)
+    if report.restated_days:
+        out.print(f"restated late days: {', '.join(d.isoformat() for d in report.restated_days)}")
+
+
+@platform_app.command()
+def lineage(
+    table: Annotated[str, typer.Argument(help="e.g. ads_oee_equipment_shift")],
+    warehouse: WarehouseOpt = None,
+    plant: PlantOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Upstream lineage of a table down to ODS source fields (column level)."""
+    from plantloop.dataplatform.catalog import Catalog
+
+    wh = _warehouse(warehouse, plant)
+    try:
+        data = Catalog(wh).lineage(table)
+    except PlantloopError as exc:
+        raise _fail(exc) from None
+    finally:
+        wh.close()
+    if as_json:
+        _print_json(data)
+        return
+    out = Console()
+    out.print(f"[bold]{data['table']}[/] ({data['layer']}) upstream: {', '.join(data['upstream'])}")
+    grid = Table("column", "source fields")
+    for col, info in data["columns"].items():
+        grid.add_row(col, "\n".join(info["sources"]))
+    out.print(grid)
+
+
+@platform_app.command()
+def metrics(
+    name: Annotated[str, typer.Argument(help="metric name; 'list' for all")],
+    group_by: Annotated[str, typer.Option("--group-by", help="comma-separated dimensions")] = "",
+    period: Annotated[str, typer.Option(help="shift | day | week | all | FROM..TO")] = "day",
+    filter: Annotated[str, typer.Option(help="dimension:value,…")] = "",
+    warehouse: WarehouseOpt = None,
+    plant: PlantOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Values of one named metric (ISO 22400 / OneData), grouped and filtered."""
+    from plantloop.dataplatform.metrics import list_metrics, parse_filter, query_metric
+
+    if name == "list":
+        data: Any = list_metrics()
+        if as_json:
+            _print_json(data)
+        else:
+            grid = Table("name", "unit", "additive", "owner", "definition")
+            for m in data:
+                grid.add_row(m["name"], m["unit"], str(m["additive"]), m["owner"], m["definition"])
+            Console().print(grid)
+        return
+    wh = _warehouse(warehouse, plant)
+    try:
+        groups = [g.strip() for g in group_by.split(",") if g.strip()]
+        result = query_metric(wh, name, period, groups, parse_filter(filter), consumer="cli").to_dict()
+    except PlantloopError as exc:
+        raise _fail(exc) from None
+    finally:
+        wh.close()
+    if as_json:
+        _print_json(result)
+        return
+    grid = Table(*result["group_by"], f"{name} [{result['unit']}]", title=result["derived_name"])
+    for row in result["rows"]:
+        grid.add_row(*(str(row[g]) for g in result["group_by"]), f"{row['value']}")
+    Console().print(grid)
+
+
+@platform_app.command()
+def catalog(
+    q: Annotated[str, typer.Argument(help="search text")] = "",
+    warehouse: WarehouseOpt = None,
+    plant: PlantOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the catalog: tables with layer, owner, freshness and DQ status."""
+    from plantloop.dataplatform.catalog import Catalog
+
+    wh = _warehouse(warehouse, plant)
+    try:
+        entries = [e.to_dict() for e in Catalog(wh).search(q or None)]
+    finally:
+        wh.close()
+    if as_json:
+        _print_json(entries)
+        return
+    grid = Table("table", "layer", "owner", "freshness", "dq", "description")
+    for e in entries:
+        grid.add_row(e["name"], e["layer"], e["owner"], str(e["freshness"]), e["dq_status"], e["description"])
+    Console().print(grid)
+
+
+@platform_app.command()
+def dq(warehouse: WarehouseOpt = None, plant: PlantOpt = None, as_json: JsonOpt = False) -> None:
+    """Latest data-quality result per table, check and partition (governance's dq_result)."""
+    wh = _warehouse(warehouse, plant)
+    rows: list[dict[str, Any]] = []
+    with wh.connect() as con:
+        present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "dq_result" in present:
+            cursor = con.execute(
+                "SELECT table_name, check_name, partition_key, passed, observed, severity, evaluated_at"
+                " FROM ("
+                " SELECT *, row_number() OVER (PARTITION BY table_name, check_name, partition_key"
+                " ORDER BY evaluated_at DESC) AS rn FROM dq_result) WHERE rn = 1 ORDER BY 1, 2, 3"
+            )
+            names = [d[0] for d in cursor.description]
+            rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    if as_json:
+        _print_json(rows)
+        return
+    grid = Table("table", "check", "partition", "passed", "observed")
+    for r in rows:
+        grid.add_row(
+            r["table_name"], r["check_name"], r["partition_key"], str(r["passed"]), str(r["observed"])
+        )
+    Console().print(grid)
+
+
+@platform_app.command("demo-data")
+def demo_data(
+    warehouse: WarehouseOpt = None,
+    plant: PlantOpt = None,
+    days: Annotated[int, typer.Option(help="days of synthetic shifts, ending yesterday")] = 7,
+    equipment: Annotated[str, typer.Option(help="comma-separated equipment ids")] = "IM-01,AS-11,TS-11,PK-11",
+    seed: int = 7,
+) -> None:
+    """Land synthetic MES events (known ground truth) in the ODS, for trying the warehouse out."""
+    import duckdb
+
+    from plantloop.dataplatform.warehouse.synthetic import OdsEventLog, generate_plant_days
+
+    wh = _warehouse(warehouse, plant)
+    log = OdsEventLog(wh.plant)
+    first = (datetime.now(UTC) - timedelta(days=days)).date()
+    generate_plant_days(log, [e.strip() for e in equipment.split(",") if e.strip()], first, days, seed=seed)
+    wh.database.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(wh.database)) as con:
+        n = log.write(con)
+    typer.echo(f"landed {n} synthetic events in {wh.database}")

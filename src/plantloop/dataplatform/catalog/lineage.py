@@ -1,0 +1,142 @@
+"""Lineage from ODS source fields to ADS, parsed from the models' SQL by SQLMesh / sqlglot.
+
+Table lineage is SQLMesh's DAG. Column lineage walks sqlglot's lineage tree of each column: leaves are
+upstream (table, column) pairs; where a leaf is the ODS ``payload`` JSON, the JSON paths extracted on
+the way (``json_extract_string(payload, '$.qty_good')``) name the source *field*, and the event types
+the model filters on (``type = 'OperationCompleted'``) say which events carry it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from plantloop.dataplatform.warehouse.layers import bare_name, layer_of
+from plantloop.dataplatform.warehouse.warehouse import Warehouse
+from plantloop.kernel.errors import NotFound
+
+
+@dataclass(frozen=True, order=True)
+class ColumnRef:
+    table: str
+    column: str
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.column}"
+
+
+@dataclass
+class ColumnLineage:
+    column: str
+    parents: set[ColumnRef] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)  # ods_mes__events.payload.$.qty_good[OperationCompleted]
+
+
+class LineageGraph:
+    """Memoised lineage over one warehouse's SQLMesh context."""
+
+    def __init__(self, wh: Warehouse) -> None:
+        self.wh = wh
+        self.ctx = wh.context()
+        self._memo: dict[tuple[str, str], ColumnLineage] = {}
+        self._types: dict[str, list[str]] = {}
+
+    def model(self, table: str) -> Any:
+        model = self.ctx.get_model(f"dw.{bare_name(table)}")
+        if model is None:
+            raise NotFound(f"no warehouse table {table!r}", table=table)
+        return model
+
+    def upstream_tables(self, table: str) -> dict[str, list[str]]:
+        """Every table upstream of ``table`` → its direct parents (bare names)."""
+        out: dict[str, list[str]] = {}
+        todo = [bare_name(table)]
+        while todo:
+            name = todo.pop()
+            if name in out:
+                continue
+            model = self.ctx.get_model(f"dw.{name}") if not name.startswith("ods_") else None
+            parents = sorted(bare_name(p) for p in model.depends_on) if model is not None else []
+            out[name] = parents
+            todo.extend(parents)
+        return out
+
+    def _event_types(self, model: Any) -> list[str]:
+        key = model.name
+        if key not in self._types:
+            query = model.query
+            found: set[str] = set()
+            for cond in query.find_all(exp.EQ, exp.In):
+                col = cond.this if isinstance(cond, exp.In) else cond.left
+                if isinstance(col, exp.Column) and col.name == "type":
+                    values = cond.expressions if isinstance(cond, exp.In) else [cond.right]
+                    found |= {v.name for v in values if isinstance(v, exp.Literal)}
+            self._types[key] = sorted(found)
+        return self._types[key]
+
+    def column(self, table: str, column: str) -> ColumnLineage:
+        key = (bare_name(table), column)
+        if key in self._memo:
+            return self._memo[key]
+        from sqlmesh.core.lineage import lineage
+
+        model = self.model(table)
+        result = ColumnLineage(column)
+        self._memo[key] = result  # guards against cycles
+        try:
+            root = lineage(column, model, trim_selects=False)
+        except Exception:  # a column sqlglot cannot trace (e.g. a literal); no parents
+            return result
+        paths: set[str] = set()
+        for node in root.walk():
+            for extract in node.expression.find_all(exp.JSONExtractScalar, exp.JSONExtract):
+                path = extract.expression
+                text = path.name if isinstance(path, exp.Literal) else path.sql()
+                paths.add(text.strip("'").removeprefix("$."))
+            if node.downstream:
+                continue
+            tbl = (
+                node.expression.find(exp.Table)
+                if isinstance(node.expression, exp.Table | exp.Expression)
+                else None
+            )
+            if tbl is None:
+                continue
+            parent = ColumnRef(bare_name(tbl.name), exp.to_column(node.name).name)
+            result.parents.add(parent)
+        types = ",".join(self._event_types(model))
+        for parent in result.parents:
+            if parent.table.startswith("ods_"):
+                if parent.column == "payload" and paths:
+                    result.sources |= {f"{parent.table}.payload.{p}[{types}]" for p in sorted(paths)}
+                else:
+                    result.sources.add(f"{parent.table}.{parent.column}")
+            elif (
+                self.ctx.get_model(f"dw.{parent.table}") is not None and self.model(parent.table).kind.is_seed
+            ):
+                result.sources.add(f"plant:{parent.table}.{parent.column}")
+            else:
+                result.sources |= self.column(parent.table, parent.column).sources
+        return result
+
+    def table_lineage(self, table: str) -> dict[str, Any]:
+        model = self.model(table)
+        name = bare_name(table)
+        columns = {}
+        for col in model.columns_to_types or {}:
+            lin = self.column(name, col)
+            columns[col] = {
+                "parents": sorted(str(p) for p in lin.parents),
+                "sources": sorted(lin.sources),
+            }
+        upstream = self.upstream_tables(name)
+        return {
+            "table": name,
+            "layer": layer_of(name).value,
+            "upstream": {
+                t: {"layer": layer_of(t).value, "parents": ps} for t, ps in sorted(upstream.items())
+            },
+            "columns": columns,
+        }

@@ -1,0 +1,61 @@
+"""OdsTail: follows an ODS table by DuckDB ``rowid`` and folds each new slice into :class:`LiveMetrics`.
+
+The tail reads through the caller's query function (e.g. ``OdsStore.query_arrow``, which shares the
+store's connection and lock), so it sees a batch as soon as its landing transaction commits.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from plantloop.dataplatform.live.metrics import LiveMetrics
+
+QueryArrow = Callable[[str, Sequence[Any] | None], pa.Table]
+
+
+class OdsTail:
+    def __init__(
+        self,
+        query_arrow: QueryArrow,
+        live: LiveMetrics,
+        *,
+        table: str = "ods_mes__events",
+        on_fold: Callable[[pa.Table, float], None] | None = None,
+    ) -> None:
+        if not table.startswith("ods_") or not table.replace("_", "").isalnum():
+            raise ValueError(f"not an ODS table name: {table!r}")
+        self.query_arrow = query_arrow
+        self.live = live
+        self.table = table
+        self.position = -1
+        self.on_fold = on_fold
+
+    def poll(self) -> int:
+        """Fold every row landed since the last poll; returns how many."""
+        try:
+            data = self.query_arrow(
+                f"SELECT rowid AS _rowid, type, occurred_at, payload, ingested_at FROM {self.table} "
+                "WHERE rowid > ? ORDER BY rowid",
+                [self.position],
+            )
+        except Exception as exc:  # the table does not exist before the first batch lands
+            if "does not exist" in str(exc):
+                return 0
+            raise
+        if data.num_rows == 0:
+            return 0
+        self.position = int(data.column("_rowid")[-1].as_py())
+        n = self.live.fold_arrow(data.drop_columns(["_rowid"]))
+        if self.on_fold is not None:
+            self.on_fold(data, time.time())
+        return n
+
+    def run(self, stop: threading.Event, *, interval_s: float = 0.05) -> None:
+        while not stop.is_set():
+            if self.poll() == 0:
+                stop.wait(interval_s)
