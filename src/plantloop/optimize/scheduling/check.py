@@ -6,6 +6,7 @@ It shares no code with the model or the rules, so a bug in either shows up here.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from enum import Enum
 
@@ -107,18 +108,23 @@ def _check_machines(problem: Problem, seen: dict[OpKey, Assignment]) -> list[Vio
             per_machine.setdefault(a.machine, []).append(a)
     for machine, items in per_machine.items():
         items.sort(key=lambda a: (a.start, a.end))
-        for prev, cur in zip(items, items[1:], strict=False):
+        for prev, cur in itertools.pairwise(items):
             if cur.start < prev.end:
                 out.append(
                     Violation(
-                        ViolationKind.OVERLAP, cur.job, cur.op, f"overlaps job {prev.job} on machine {machine}"
+                        ViolationKind.OVERLAP,
+                        cur.job,
+                        cur.op,
+                        f"overlaps job {prev.job} on machine {machine}",
                     )
                 )
                 continue
             setup = problem.setup_time(machine, problem.jobs[prev.job].family, problem.jobs[cur.job].family)
             if cur.start < prev.end + setup:
                 out.append(
-                    Violation(ViolationKind.SETUP, cur.job, cur.op, f"needs {setup} setup after job {prev.job}")
+                    Violation(
+                        ViolationKind.SETUP, cur.job, cur.op, f"needs {setup} setup after job {prev.job}"
+                    )
                 )
         for u in problem.unavailable:
             if u.machine != machine:
@@ -127,7 +133,10 @@ def _check_machines(problem: Problem, seen: dict[OpKey, Assignment]) -> list[Vio
                 if a.start < u.end and u.start < a.end:
                     out.append(
                         Violation(
-                            ViolationKind.UNAVAILABLE, a.job, a.op, f"runs in [{u.start}, {u.end}) ({u.reason})"
+                            ViolationKind.UNAVAILABLE,
+                            a.job,
+                            a.op,
+                            f"runs in [{u.start}, {u.end}) ({u.reason})",
                         )
                     )
     return out

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
-from plantloop.optimize.scheduling.problem import Job, Operation, Option, Problem, SchedulingInputError
+from plantloop.optimize.scheduling.problem import (
+    Job,
+    Operation,
+    Option,
+    Problem,
+    SchedulingInputError,
+    Unavailability,
+)
 
 
 class InstanceFormat(Enum):
@@ -45,7 +53,7 @@ def parse_jssp(text: str, name: str = "") -> Problem:
 
 
 def parse_fjsp(text: str, name: str = "") -> Problem:
-    """Parse the Brandimarte format: ``n m avg`` then per job ``k`` ops, each ``a`` then ``a`` (machine, time).
+    """Parse the Brandimarte format: ``n m avg``, then per job ``k`` ops, each ``a`` (machine, time) pairs.
 
     Machines are 1-indexed in the file; the third header field may be a float and is ignored.
     """
@@ -108,3 +116,37 @@ def load_instance(path: str | Path, fmt: InstanceFormat | str) -> Problem:
     if kind is InstanceFormat.JSSP:
         return parse_jssp(text, name=p.stem)
     return parse_fjsp(text, name=p.stem)
+
+
+def problem_from_dict(data: dict[str, Any]) -> Problem:
+    """A problem from plain JSON-like data (used by scenario files; the MES adapter builds Problems itself).
+
+    ``{"n_machines": 3, "jobs": [{"id", "operations": [[[machine, duration], ...], ...], "release", "due",
+    "weight", "family"}], "unavailable": [[machine, start, end]], "setups": {machine: [[from, to, time]]}}``
+    """
+    jobs = []
+    for jd in data["jobs"]:
+        ops = tuple(
+            Operation(options=tuple(Option(int(m), int(d)) for m, d in opts)) for opts in jd["operations"]
+        )
+        jobs.append(
+            Job(
+                id=str(jd["id"]),
+                operations=ops,
+                release=int(jd.get("release", 0)),
+                due=None if jd.get("due") is None else int(jd["due"]),
+                weight=int(jd.get("weight", 1)),
+                family=str(jd.get("family", "")),
+            )
+        )
+    setups = {
+        int(m): {(str(a), str(b)): int(t) for a, b, t in rows} for m, rows in data.get("setups", {}).items()
+    }
+    unavailable = tuple(Unavailability(int(m), int(s), int(e)) for m, s, e in data.get("unavailable", []))
+    return Problem(
+        jobs=tuple(jobs),
+        n_machines=int(data["n_machines"]),
+        setups=setups,
+        unavailable=unavailable,
+        name=str(data.get("name", "")),
+    )

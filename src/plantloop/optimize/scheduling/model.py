@@ -3,7 +3,7 @@
 Formulation, per operation: one start variable shared by all its alternatives; each alternative is an
 optional fixed-size interval on its machine (a single-option operation gets a plain fixed-size interval,
 no literal); ``end = start + Σ duration·presence``. Per machine one NoOverlap over its intervals and its
-unavailable windows; where the machine has sequence-dependent setups an AddCircuit over the optional
+unavailable windows; where the machine has sequence-dependent setups an add_circuit over the optional
 intervals adds ``start_j ≥ end_i + setup(i, j)`` on the chosen arcs. Frozen operations get fixed start and
 machine. Redundant constraints that tighten the bound: a makespan lower bound from machine loads with heads
 and tails and from job lengths, and, for flexible problems, a cumulative over all operations with the
@@ -12,6 +12,7 @@ number of machines as capacity.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -30,8 +31,14 @@ class ModelVars:
     #: presence literal per (op, machine); single-option operations have none (always on that machine)
     presence: dict[OpKey, dict[int, cp_model.IntVar]] = field(default_factory=dict)
     job_end: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    #: duration and end variables of operations whose alternatives differ in duration
+    duration: dict[OpKey, tuple[cp_model.IntVar, cp_model.IntVar]] = field(default_factory=dict)
     makespan: cp_model.IntVar | None = None
     tardiness: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    #: setup circuits: machine → (arc literals keyed by (from, to) with None = depot, "empty" literal)
+    circuits: dict[int, tuple[dict[tuple[OpKey | None, OpKey | None], cp_model.IntVar], cp_model.IntVar]] = (
+        field(default_factory=dict)
+    )
 
     def weighted_tardiness(self, problem: Problem) -> cp_model.LinearExprT:
         return sum(problem.jobs[j].weight * t for j, t in self.tardiness.items())
@@ -42,16 +49,31 @@ class ModelVars:
             a = by_key.get(key)
             if a is None:
                 continue
-            self.model.AddHint(var, a.start)
+            self.model.add_hint(var, a.start)
             for m, lit in self.presence.get(key, {}).items():
-                self.model.AddHint(lit, 1 if m == a.machine else 0)
+                self.model.add_hint(lit, 1 if m == a.machine else 0)
+            if key in self.duration:
+                dur, end = self.duration[key]
+                self.model.add_hint(dur, a.end - a.start)
+                self.model.add_hint(end, a.end)
         for j, var in self.job_end.items():
-            self.model.AddHint(var, schedule.job_end(j))
+            self.model.add_hint(var, schedule.job_end(j))
         if self.makespan is not None:
-            self.model.AddHint(self.makespan, schedule.makespan)
+            self.model.add_hint(self.makespan, schedule.makespan)
         for j, var in self.tardiness.items():
             due = problem.jobs[j].due
-            self.model.AddHint(var, max(0, schedule.job_end(j) - due) if due is not None else 0)
+            self.model.add_hint(var, max(0, schedule.job_end(j) - due) if due is not None else 0)
+        sequences = schedule.machine_sequences()
+        for machine, (arcs, empty) in self.circuits.items():
+            seq = [(a.job, a.op) for a in sequences.get(machine, [])]
+            on: set[tuple[OpKey | None, OpKey | None]] = set()
+            if seq:
+                on.add((None, seq[0]))
+                on.add((seq[-1], None))
+                on.update(itertools.pairwise(seq))
+            self.model.add_hint(empty, 0 if seq else 1)
+            for arc, lit in arcs.items():
+                self.model.add_hint(lit, 1 if arc in on else 0)
 
 
 def safe_horizon(problem: Problem) -> int:
@@ -61,7 +83,9 @@ def safe_horizon(problem: Problem) -> int:
     earliest += [u.end for u in problem.unavailable]
     earliest += [fz.start + problem.op(k).duration_on(fz.machine) for k, fz in problem.frozen.items()]
     max_setup = max((v for tab in problem.setups.values() for v in tab.values()), default=0)
-    work = sum(max(o.duration for o in op.options) + max_setup for job in problem.jobs for op in job.operations)
+    work = sum(
+        max(o.duration for o in op.options) + max_setup for job in problem.jobs for op in job.operations
+    )
     return max(earliest, default=0) + work + 1
 
 
@@ -106,59 +130,62 @@ def build_model(problem: Problem, *, horizon: int, redundant: bool = True) -> Mo
             frozen = problem.frozen.get(key)
             lo = max(job.release, op.earliest_start) if frozen is None else frozen.start
             hi = horizon - op.min_duration() if frozen is None else frozen.start
-            start = model.NewIntVar(lo, max(lo, hi), f"s{j}_{o}")
+            start = model.new_int_var(lo, max(lo, hi), f"s{j}_{o}")
             mv.start[key] = start
             options = op.options
             if frozen is not None:
                 options = tuple(x for x in op.options if x.machine == frozen.machine)
             if len(options) == 1:
                 d = options[0].duration
-                iv = model.NewFixedSizeIntervalVar(start, d, f"i{j}_{o}")
+                iv = model.new_fixed_size_interval_var(start, d, f"i{j}_{o}")
                 per_machine.setdefault(options[0].machine, []).append((key, iv, d, None))
                 mv.end[key] = start + d
                 master.append(iv)
                 continue
             lits: dict[int, cp_model.IntVar] = {}
             for opt in options:
-                lit = model.NewBoolVar(f"x{j}_{o}_{opt.machine}")
-                iv = model.NewOptionalFixedSizeIntervalVar(start, opt.duration, lit, f"i{j}_{o}_{opt.machine}")
+                lit = model.new_bool_var(f"x{j}_{o}_{opt.machine}")
+                iv = model.new_optional_fixed_size_interval_var(
+                    start, opt.duration, lit, f"i{j}_{o}_{opt.machine}"
+                )
                 per_machine.setdefault(opt.machine, []).append((key, iv, opt.duration, lit))
                 lits[opt.machine] = lit
-            model.AddExactlyOne(lits.values())
+            model.add_exactly_one(lits.values())
             mv.presence[key] = lits
             durations = sorted({x.duration for x in options})
             if len(durations) == 1:
                 mv.end[key] = start + durations[0]
-                master.append(model.NewFixedSizeIntervalVar(start, durations[0], f"m{j}_{o}"))
+                master.append(model.new_fixed_size_interval_var(start, durations[0], f"m{j}_{o}"))
             else:
-                dur = model.NewIntVarFromDomain(cp_model.Domain.FromValues(durations), f"d{j}_{o}")
-                model.Add(dur == sum(x.duration * lits[x.machine] for x in options))
-                end = model.NewIntVar(lo + durations[0], max(lo, hi) + durations[-1], f"e{j}_{o}")
-                master.append(model.NewIntervalVar(start, dur, end, f"m{j}_{o}"))
+                dur = model.new_int_var_from_domain(cp_model.Domain.from_values(durations), f"d{j}_{o}")
+                model.add(dur == sum(x.duration * lits[x.machine] for x in options))
+                end = model.new_int_var(lo + durations[0], max(lo, hi) + durations[-1], f"e{j}_{o}")
+                master.append(model.new_interval_var(start, dur, end, f"m{j}_{o}"))
                 mv.end[key] = end
+                mv.duration[key] = (dur, end)
         for o in range(1, len(job.operations)):
-            model.Add(mv.start[(j, o)] >= mv.end[(j, o - 1)])
+            model.add(mv.start[(j, o)] >= mv.end[(j, o - 1)])
         last = (j, len(job.operations) - 1)
-        job_end = model.NewIntVar(0, horizon, f"c{j}")
-        model.Add(job_end == mv.end[last])
+        job_end = model.new_int_var(0, horizon, f"c{j}")
+        model.add(job_end == mv.end[last])
         mv.job_end[j] = job_end
         if job.due is not None:
-            tard = model.NewIntVar(0, horizon, f"t{j}")
-            model.Add(tard >= job_end - job.due)
+            tard = model.new_int_var(0, horizon, f"t{j}")
+            model.add(tard >= job_end - job.due)
             mv.tardiness[j] = tard
     for u in problem.unavailable:
-        iv = model.NewFixedSizeIntervalVar(u.start, u.end - u.start, f"u{u.machine}_{u.start}")
+        iv = model.new_fixed_size_interval_var(u.start, u.end - u.start, f"u{u.machine}_{u.start}")
         per_machine.setdefault(u.machine, []).append(((-1, -1), iv, u.end - u.start, None))
     for machine, items in per_machine.items():
-        model.AddNoOverlap([iv for _, iv, _, _ in items])
+        model.add_no_overlap([iv for _, iv, _, _ in items])
         if problem.has_setups(machine):
             _add_setup_circuit(problem, mv, machine, [(k, d, lit) for k, _, d, lit in items if k[0] >= 0])
     lb = makespan_lower_bound(problem)
-    mv.makespan = model.NewIntVar(min(lb, horizon), horizon, "makespan")
-    model.AddMaxEquality(mv.makespan, list(mv.job_end.values()))
+    mv.makespan = model.new_int_var(min(lb, horizon), horizon, "makespan")
+    model.add_max_equality(mv.makespan, list(mv.job_end.values()))
     if redundant and problem.is_flexible() and not problem.frozen:
         used = len({x.machine for job in problem.jobs for op in job.operations for x in op.options})
-        model.AddCumulative(master, [1] * len(master), used)
+        model.add_cumulative(master, [1] * len(master), used)
     return mv
 
 
@@ -167,24 +194,29 @@ def _add_setup_circuit(
 ) -> None:
     model = mv.model
     arcs: list[tuple[int, int, cp_model.LiteralT]] = []
-    empty = model.NewBoolVar(f"empty{machine}")
+    named: dict[tuple[OpKey | None, OpKey | None], cp_model.IntVar] = {}
+    empty = model.new_bool_var(f"empty{machine}")
     arcs.append((0, 0, empty))
     for i, (key, _, lit) in enumerate(items, start=1):
-        present: cp_model.LiteralT = lit if lit is not None else model.NewConstant(1)
-        model.AddImplication(empty, present.Not())
-        arcs.append((0, i, model.NewBoolVar("")))
-        arcs.append((i, 0, model.NewBoolVar("")))
         if lit is not None:
-            arcs.append((i, i, lit.Not()))
-        del key
+            model.add_implication(empty, lit.negated())
+            arcs.append((i, i, lit.negated()))
+        else:
+            model.add(empty == 0)
+        named[(None, key)] = model.new_bool_var("")
+        named[(key, None)] = model.new_bool_var("")
+        arcs.append((0, i, named[(None, key)]))
+        arcs.append((i, 0, named[(key, None)]))
     for i, (ki, di, _) in enumerate(items, start=1):
         fi = problem.jobs[ki[0]].family
         for k, (kk, _, _) in enumerate(items, start=1):
-            if i == k or ki == kk:
+            if i == k:
                 continue
             fk = problem.jobs[kk[0]].family
-            arc = model.NewBoolVar("")
+            arc = model.new_bool_var("")
+            named[(ki, kk)] = arc
             arcs.append((i, k, arc))
             setup = problem.setup_time(machine, fi, fk)
-            model.Add(mv.start[kk] >= mv.start[ki] + di + setup).OnlyEnforceIf(arc)
-    model.AddCircuit(arcs)
+            model.add(mv.start[kk] >= mv.start[ki] + di + setup).only_enforce_if(arc)
+    model.add_circuit(arcs)
+    mv.circuits[machine] = (named, empty)

@@ -231,6 +231,9 @@ class Schedule:
         """Per job, per operation ``[machine, start]`` with machines in the source's numbering."""
         keyed = self.by_key()
         return [
-            [[keyed[(j, o)].machine + problem.machine_base, keyed[(j, o)].start] for o in range(len(job.operations))]
+            [
+                [keyed[(j, o)].machine + problem.machine_base, keyed[(j, o)].start]
+                for o in range(len(job.operations))
+            ]
             for j, job in enumerate(problem.jobs)
         ]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from plantloop.optimize.scheduling.problem import Assignment, Objective, OpKey, Problem, Schedule
+from plantloop.optimize.scheduling.problem import Assignment, Objective, OpKey, Option, Problem, Schedule
 
 
 class Rule(Enum):
@@ -84,8 +84,14 @@ def list_schedule(
     *,
     non_delay: bool = True,
     preferred_machine: Mapping[OpKey, int] | None = None,
+    switch_penalty: int | None = None,
 ) -> Schedule:
-    """Run the list-scheduling simulation with ``priority(job, op, candidate)`` (lower goes first)."""
+    """Run the list-scheduling simulation with ``priority(job, op, candidate)`` (lower goes first).
+
+    With ``preferred_machine`` an operation stays on its preferred machine; with ``switch_penalty`` too,
+    it moves to another option when that ends more than ``switch_penalty`` earlier (rerouting around a
+    machine that went down).
+    """
     machines = _machines(problem)
     n = len(problem.jobs)
     next_op = [0] * n
@@ -118,17 +124,26 @@ def list_schedule(
             return None
         op = job.operations[o]
         t0 = max(job_ready[j], op.earliest_start)
-        best: _Candidate | None = None
-        options = op.options
+
+        def best_of(options: tuple[Option, ...]) -> _Candidate | None:
+            best: _Candidate | None = None
+            for opt in options:
+                s = _earliest_start(problem, machines[opt.machine], opt.machine, t0, opt.duration, job.family)
+                c = _Candidate(s, s + opt.duration, opt.duration, opt.machine, t0)
+                if best is None or (c.end, c.duration, c.machine) < (best.end, best.duration, best.machine):
+                    best = c
+            return best
+
         if preferred_machine is not None and (j, o) in preferred_machine:
             pm = preferred_machine[(j, o)]
-            options = tuple(x for x in op.options if x.machine == pm) or op.options
-        for opt in options:
-            s = _earliest_start(problem, machines[opt.machine], opt.machine, t0, opt.duration, job.family)
-            c = _Candidate(start=s, end=s + opt.duration, duration=opt.duration, machine=opt.machine, ready=t0)
-            if best is None or (c.end, c.duration, c.machine) < (best.end, best.duration, best.machine):
-                best = c
-        return best
+            kept = best_of(tuple(x for x in op.options if x.machine == pm) or op.options)
+            if switch_penalty is None or kept is None or kept.start <= t0:
+                return kept
+            other = best_of(op.options)
+            if other is not None and other.end + switch_penalty < kept.end:
+                return other
+            return kept
+        return best_of(op.options)
 
     while remaining > 0:
         for j in dirty:

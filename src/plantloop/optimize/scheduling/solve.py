@@ -13,13 +13,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any, cast
 
 from ortools.sat.python import cp_model
 
 from plantloop.optimize.scheduling.check import Violation, check_schedule
-from plantloop.optimize.scheduling.model import ModelVars, build_model, safe_horizon
-from plantloop.optimize.scheduling.problem import Assignment, Objective, Problem, Schedule
+from plantloop.optimize.scheduling.lns import improve_makespan
+from plantloop.optimize.scheduling.model import ModelVars, build_model, makespan_lower_bound, safe_horizon
+from plantloop.optimize.scheduling.problem import Objective, Problem, Schedule
 from plantloop.optimize.scheduling.rules import best_rule_schedule
+from plantloop.optimize.scheduling.runner import SolveParams, extract_schedule, solver_for
 
 
 class SolveStatus(Enum):
@@ -29,17 +32,6 @@ class SolveStatus(Enum):
     FEASIBLE = "feasible"
     HEURISTIC = "heuristic"  # only the dispatching rule's schedule
     INFEASIBLE = "infeasible"
-
-
-@dataclass(frozen=True, slots=True)
-class SolveParams:
-    """Explicit solver limits: wall time, parallel workers, seed."""
-
-    time_limit_s: float = 10.0
-    num_workers: int = 2
-    random_seed: int = 0
-    use_hint: bool = True
-    log: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,35 +59,6 @@ class Plan:
         return 100.0 * (self.objective_value - self.best_bound) / self.objective_value
 
 
-def solver_for(params: SolveParams, time_limit_s: float | None = None) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.max_time_in_seconds = max(0.01, time_limit_s if time_limit_s is not None else params.time_limit_s)
-    p.num_workers = params.num_workers
-    p.random_seed = params.random_seed
-    p.relative_gap_limit = 0.0
-    p.absolute_gap_limit = 0.0
-    p.log_search_progress = params.log
-    return solver
-
-
-def extract_schedule(problem: Problem, mv: ModelVars, solver: cp_model.CpSolver) -> Schedule:
-    out = []
-    for key, start_var in mv.start.items():
-        start = int(solver.Value(start_var))
-        lits = mv.presence.get(key)
-        frozen = problem.frozen.get(key)
-        if lits:
-            machine = next(m for m, lit in lits.items() if solver.BooleanValue(lit))
-        elif frozen is not None:
-            machine = frozen.machine
-        else:
-            machine = problem.op(key).options[0].machine
-        d = problem.op(key).duration_on(machine)
-        out.append(Assignment(job=key[0], op=key[1], machine=machine, start=start, end=start + d))
-    return Schedule(assignments=tuple(sorted(out, key=lambda a: (a.job, a.op))))
-
-
 ModelHook = Callable[[ModelVars], cp_model.LinearExprT | None]
 """Adds constraints to a built model and returns extra objective terms (or None)."""
 
@@ -111,24 +74,38 @@ def run(
     hook: ModelHook | None = None,
     time_limit_s: float | None = None,
     bound_primary: int | None = None,
+    primary_weight: int = 1,
 ) -> tuple[Schedule | None, int, int, bool]:
-    """One CP-SAT run: returns (schedule or None, objective value, best bound, proved optimal)."""
+    """One CP-SAT run: returns (schedule or None, objective value, best bound, proved optimal).
+
+    ``time_limit_s`` covers building the model too, so callers can hand down what is left of a budget.
+    """
+    t_start = time.perf_counter()
     mv = build_model(problem, horizon=horizon)
     primary = _primary(problem, mv, objective)
     if bound_primary is not None:
-        mv.model.Add(_tardiness(problem, mv) <= bound_primary)
+        mv.model.add(_tardiness(problem, mv) <= bound_primary)
     extra = hook(mv) if hook is not None else None
-    mv.model.Minimize(primary if extra is None else primary + extra)
+    goal: Any = (
+        primary if extra is None else primary_weight * cast(cp_model.LinearExpr, primary) + cast(Any, extra)
+    )
+    mv.model.minimize(goal)
     if params.use_hint:
         mv.add_hint(problem, hint or incumbent)
-    solver = solver_for(params, time_limit_s)
-    status = solver.Solve(mv.model)
+    limit = time_limit_s if time_limit_s is not None else params.time_limit_s
+    solver = solver_for(params, limit - (time.perf_counter() - t_start))
+    if mv.circuits:
+        # setup circuits have O(n²) enforced arcs; full probing and symmetry detection in presolve can
+        # then eat the whole budget before search starts
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+    status = solver.solve(mv.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, 0, int(solver.BestObjectiveBound()), False
+        return None, 0, int(solver.best_objective_bound), False
     return (
         extract_schedule(problem, mv, solver),
-        int(round(solver.ObjectiveValue())),
-        int(round(solver.BestObjectiveBound())),
+        round(solver.objective_value),
+        round(solver.best_objective_bound),
         status == cp_model.OPTIMAL,
     )
 
@@ -157,9 +134,9 @@ def solve(
     first = Objective.MAKESPAN if objective is Objective.MAKESPAN else Objective.WEIGHTED_TARDINESS
     _, rule_sched = best_rule_schedule(problem, first)
     incumbent = rule_sched
-    if hint is not None and not check_schedule(problem, hint):
-        if hint.value(problem, first) <= incumbent.value(problem, first):
-            incumbent = hint
+    better = hint is not None and hint.value(problem, first) <= incumbent.value(problem, first)
+    if hint is not None and better and not check_schedule(problem, hint):
+        incumbent = hint
     rule_value = rule_sched.value(problem, first)
     horizon = incumbent.makespan if objective is Objective.MAKESPAN else safe_horizon(problem)
     horizon = max(horizon, incumbent.makespan)
@@ -188,13 +165,49 @@ def solve(
         notes.append(f"phase 1 tardiness {best_tard}, phase 2 makespan {incumbent.makespan}")
         value = incumbent.weighted_tardiness(problem)
         status = SolveStatus.OPTIMAL if optimal and optimal_2 else SolveStatus.FEASIBLE
-        return _plan(problem, objective, incumbent, value, bound if sched else 0, status, t0, rule_value, notes)
-    sched, value, bound, optimal = run(problem, first, params, incumbent=incumbent, horizon=horizon, time_limit_s=budget)
+        return _plan(
+            problem, objective, incumbent, value, bound if sched else 0, status, t0, rule_value, notes
+        )
+    if objective is Objective.MAKESPAN and params.lns:
+        return _solve_makespan_lns(problem, params, incumbent, rule_value, t0)
+    sched, value, bound, optimal = run(
+        problem, first, params, incumbent=incumbent, horizon=horizon, time_limit_s=budget
+    )
     if sched is None:
-        return _plan(problem, objective, incumbent, incumbent.value(problem, first), bound, SolveStatus.HEURISTIC,
-                     t0, rule_value, ["CP-SAT found no solution in time; dispatching rule schedule"])
+        note = "CP-SAT found no solution in time; dispatching rule schedule"
+        value = incumbent.value(problem, first)
+        return _plan(
+            problem, objective, incumbent, value, bound, SolveStatus.HEURISTIC, t0, rule_value, [note]
+        )
     status = SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE
     return _plan(problem, objective, sched, value, bound, status, t0, rule_value, notes)
+
+
+def _solve_makespan_lns(
+    problem: Problem, params: SolveParams, incumbent: Schedule, rule_value: int, t0: float
+) -> Plan:
+    """Full model first (bound, and closes easy instances), then LNS on the incumbent until the deadline."""
+    deadline = t0 + params.time_limit_s
+    full_s = max(0.5, params.full_model_share * (deadline - time.perf_counter()))
+    sched, _, bound, optimal = run(
+        problem,
+        Objective.MAKESPAN,
+        params,
+        incumbent=incumbent,
+        horizon=incumbent.makespan,
+        time_limit_s=full_s,
+    )
+    bound = max(bound, makespan_lower_bound(problem) if not problem.frozen else 0)
+    if sched is not None and sched.makespan <= incumbent.makespan and not check_schedule(problem, sched):
+        incumbent = sched
+    notes = [f"full model {full_s:.1f}s"]
+    if not optimal and incumbent.makespan > bound:
+        incumbent = improve_makespan(problem, incumbent, params, deadline, lower_bound=bound)
+        notes.append("then LNS")
+    status = SolveStatus.OPTIMAL if optimal or incumbent.makespan <= bound else SolveStatus.FEASIBLE
+    return _plan(
+        problem, Objective.MAKESPAN, incumbent, incumbent.makespan, bound, status, t0, rule_value, notes
+    )
 
 
 def _plan(

@@ -1,0 +1,189 @@
+"""Scheduling benchmark: plantloop vs the plain CP-SAT sample model vs the MWKR rule, same run, same limits.
+
+Gap = 100 · (makespan − BKS) / BKS against ``bks_makespan`` of /work/shared/benchmarks/scheduling/bks.csv,
+arithmetic mean per family. Instances are read in place.
+
+    .venv/bin/python bench/scheduling.py                                  # small default (a few, 5 s)
+    .venv/bin/python bench/scheduling.py --sets la01-la40,ta01-ta40,mk01-mk10,hurink/edata \
+        --time-limit 60 --workers 2 --json
+
+``--sets`` takes comma-separated tokens: a name (``ft06``), a range (``la01-la40``), a glob over instance
+names (``*_vdata``), a folder under fjsp/ (``hurink/edata``) or a folder with a range/glob
+(``hurink/rdata/la01-la10``). With ``--json`` the last stdout line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import fnmatch
+import json
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+from statistics import mean
+
+import ortools
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from plantloop.optimize.scheduling.baseline import solve_plain
+from plantloop.optimize.scheduling.check import check_schedule
+from plantloop.optimize.scheduling.instances import load_instance
+from plantloop.optimize.scheduling.rules import Rule, dispatch
+from plantloop.optimize.scheduling.solve import SolveParams, solve
+
+ROOT = Path("/work/shared/benchmarks/scheduling")
+_RANGE = re.compile(r"^([A-Za-z_]+?)(\d+)([A-Za-z]*)-(?:[A-Za-z_]+?)?(\d+)[A-Za-z]*$")
+
+
+def _names_match(token: str, name: str) -> bool:
+    m = _RANGE.match(token)
+    if m:
+        prefix, lo, suffix, hi = m.group(1), m.group(2), m.group(3), m.group(4)
+        nm = re.match(rf"^{re.escape(prefix)}(\d+){re.escape(suffix)}$", name)
+        return bool(nm) and int(lo) <= int(nm.group(1)) <= int(hi) and len(nm.group(1)) == len(lo)
+    if any(c in token for c in "*?["):
+        return fnmatch.fnmatch(name, token)
+    return name == token
+
+
+def resolve(tokens: list[str], rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for token in tokens:
+        found = []
+        if (ROOT / "fjsp" / token).is_dir():
+            found = [r for r in rows if r["file"].startswith(f"fjsp/{token}/")]
+        elif "/" in token:
+            folder, _, pattern = token.rpartition("/")
+            found = [
+                r
+                for r in rows
+                if r["file"].startswith(f"fjsp/{folder}/") and _names_match(pattern, Path(r["file"]).stem)
+            ]
+        else:
+            found = [r for r in rows if _names_match(token, r["instance"])]
+        if not found:
+            raise SystemExit(f"no instance matches {token!r}")
+        for r in found:
+            if r["instance"] not in seen:
+                seen.add(r["instance"])
+                out.append(r)
+    return out
+
+
+def _gap(value: int | None, bks: int) -> float | None:
+    return None if value is None else 100.0 * (value - bks) / bks
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default="ft06,la01-la03,mk01-mk02", help="instances (see module doc)")
+    ap.add_argument("--time-limit", type=float, default=5.0, help="wall seconds per solver per instance")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-plain", action="store_true", help="do not run the plain CP-SAT baseline")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    rows = list(csv.DictReader((ROOT / "bks.csv").open()))
+    chosen = resolve([t.strip() for t in args.sets.split(",") if t.strip()], rows)
+    params = SolveParams(time_limit_s=args.time_limit, num_workers=args.workers, random_seed=args.seed)
+    console = Console(stderr=args.json)
+    console.print(
+        f"{len(chosen)} instances, {args.time_limit}s, {args.workers} workers, seed {args.seed}, "
+        f"OR-Tools {ortools.__version__}, {platform.processor() or platform.machine()}"
+    )
+    results = []
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("solving", total=len(chosen))
+        for row in chosen:
+            fmt = "jssp" if row["problem"] == "JSSP" else "fjsp"
+            problem = load_instance(ROOT / row["file"], fmt)
+            if problem.n_ops != int(row["n_ops"]):
+                raise SystemExit(f"{row['instance']}: {problem.n_ops} ops, bks.csv says {row['n_ops']}")
+            bks = int(row["bks_makespan"])
+            progress.update(task, description=row["instance"])
+            plan = solve(problem, params=params)
+            if plan.violations:
+                raise SystemExit(f"{row['instance']}: plantloop schedule infeasible: {plan.violations[:3]}")
+            plain_ms: int | None = None
+            plain_lb: int | None = None
+            if not args.skip_plain:
+                plain, plain_lb, _ = solve_plain(problem, params)
+                if plain is not None:
+                    if check_schedule(problem, plain):
+                        raise SystemExit(f"{row['instance']}: plain CP-SAT schedule infeasible")
+                    plain_ms = plain.makespan
+            t = time.perf_counter()
+            mwkr = dispatch(problem, Rule.MWKR)
+            mwkr_s = time.perf_counter() - t
+            res = {
+                "instance": row["instance"],
+                "family": row["family"],
+                "bks": bks,
+                "plantloop": plan.makespan,
+                "plantloop_lb": plan.best_bound,
+                "plantloop_optimal": plan.status.value == "optimal",
+                "plantloop_gap_pct": _gap(plan.makespan, bks),
+                "plain": plain_ms,
+                "plain_lb": plain_lb,
+                "plain_gap_pct": _gap(plain_ms, bks),
+                "mwkr": mwkr.makespan,
+                "mwkr_gap_pct": _gap(mwkr.makespan, bks),
+                "mwkr_time_s": mwkr_s,
+            }
+            results.append(res)
+            console.print(
+                f"{row['instance']:>14} bks {bks:>6}  "
+                f"plantloop {plan.makespan:>6} ({res['plantloop_gap_pct']:6.2f}%"
+                f"{' opt' if res['plantloop_optimal'] else ''})  plain "
+                f"{plain_ms if plain_ms is not None else '-':>6} ({_fmt(res['plain_gap_pct'])})  "
+                f"mwkr {mwkr.makespan:>6} ({res['mwkr_gap_pct']:6.2f}%)"
+            )
+            progress.advance(task)
+    families: dict[str, dict[str, object]] = {}
+    for fam in sorted({str(r["family"]) for r in results}):
+        rs = [r for r in results if r["family"] == fam]
+        plain_gaps = [float(g) for r in rs if (g := r["plain_gap_pct"]) is not None]  # type: ignore[arg-type]
+        families[fam] = {
+            "n": len(rs),
+            "plantloop_gap_pct": round(mean(float(r["plantloop_gap_pct"]) for r in rs), 3),  # type: ignore[arg-type]
+            "plantloop_optimal": sum(1 for r in rs if r["plantloop_optimal"]),
+            "plain_cpsat_gap_pct": round(mean(plain_gaps), 3) if len(plain_gaps) == len(rs) else None,
+            "mwkr_gap_pct": round(mean(float(r["mwkr_gap_pct"]) for r in rs), 3),  # type: ignore[arg-type]
+        }
+    table = Table(title=f"mean gap to BKS (%), {args.time_limit}s, {args.workers} workers")
+    for col in ("family", "n", "plantloop", "proved opt", "plain CP-SAT", "MWKR"):
+        table.add_column(col, justify="right")
+    for fam, f in families.items():
+        table.add_row(
+            fam,
+            str(f["n"]),
+            f"{f['plantloop_gap_pct']:.2f}",
+            str(f["plantloop_optimal"]),
+            _fmt(f["plain_cpsat_gap_pct"]),  # type: ignore[arg-type]
+            f"{f['mwkr_gap_pct']:.2f}",
+        )
+    console.print(table)
+    if args.json:
+        summary = {
+            "time_limit_s": args.time_limit,
+            "workers": args.workers,
+            "seed": args.seed,
+            "ortools": ortools.__version__,
+            "families": families,
+        }
+        sys.stdout.write(json.dumps(summary) + "\n")
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:6.2f}%"
+
+
+if __name__ == "__main__":
+    main()
