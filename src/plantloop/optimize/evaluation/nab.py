@@ -1,0 +1,120 @@
+"""NAB (Numenta Anomaly Benchmark) standard-profile score of the streaming univariate detector.
+
+Protocol (NAB v1.1): every series of the corpus is streamed through a fresh detector, which outputs an
+anomaly score per row without seeing later rows (here in mini-batches of ``batch_rows``; the detector's scores
+do not depend on the batch size). Labels (``labels/combined_windows.json``) are read only by the scorer in
+:mod:`.nab_scoring`, which picks one threshold per profile over the whole corpus, as NAB's optimiser does, and
+normalises (null detector 0, perfect 100).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from plantloop.optimize.evaluation.nab_scoring import (
+    FloatArray,
+    Profile,
+    best_threshold,
+    file_score,
+    prepare_file,
+)
+from plantloop.optimize.evaluation.result import DatasetFormatError, EvaluationResult
+from plantloop.optimize.maintenance.univariate import StreamingUnivariateDetector
+
+WINDOWS_FILE = Path("labels") / "combined_windows.json"
+SPOTLIGHT = "realKnownCause/machine_temperature_system_failure.csv"
+
+#: Scores a whole series causally (row t may depend on rows ≤ t only).
+Scorer = Callable[[FloatArray], FloatArray]
+
+
+@dataclass(frozen=True)
+class NabSeries:
+    name: str
+    values: FloatArray
+    windows: list[tuple[int, int]]
+
+
+def load_corpus(path: Path, names: Sequence[str] | None = None) -> list[NabSeries]:
+    """Series and their label windows (as inclusive row ranges) from a NAB folder."""
+    windows_path = path / WINDOWS_FILE
+    if not windows_path.is_file():
+        raise DatasetFormatError("nab", str(path), f"missing {WINDOWS_FILE}")
+    try:
+        labels: dict[str, list[list[str]]] = json.loads(windows_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DatasetFormatError("nab", str(path), f"{WINDOWS_FILE} is not JSON ({exc})") from exc
+    chosen = sorted(labels) if names is None else list(names)
+    corpus: list[NabSeries] = []
+    for name in chosen:
+        if name not in labels:
+            raise DatasetFormatError("nab", str(path), f"{name} has no entry in {WINDOWS_FILE}")
+        file = path / "data" / name
+        if not file.is_file():
+            raise DatasetFormatError("nab", str(path), f"missing data file data/{name}")
+        frame = pd.read_csv(file)
+        if list(frame.columns[:2]) != ["timestamp", "value"]:
+            raise DatasetFormatError("nab", str(file), "expected columns timestamp,value")
+        stamps = pd.to_datetime(frame["timestamp"]).to_numpy()
+        rows: list[tuple[int, int]] = []
+        for start, end in labels[name]:
+            left = int(np.searchsorted(stamps, np.datetime64(pd.Timestamp(start)), side="left"))
+            right = int(np.searchsorted(stamps, np.datetime64(pd.Timestamp(end)), side="right")) - 1
+            if right >= left:
+                rows.append((left, right))
+        corpus.append(NabSeries(name, frame["value"].to_numpy(dtype=float), rows))
+    if not corpus:
+        raise DatasetFormatError("nab", str(path), "no series to score")
+    return corpus
+
+
+def stream_detector(values: FloatArray, batch_rows: int = 256) -> FloatArray:
+    """Feed a series to a fresh :class:`StreamingUnivariateDetector` in mini-batches."""
+    detector = StreamingUnivariateDetector()
+    parts = [detector.update(values[i : i + batch_rows]) for i in range(0, len(values), batch_rows)]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def windowed_gaussian(values: FloatArray, window_rows: int = 6400) -> FloatArray:
+    """Baseline (NAB's "windowed Gaussian"): two-sided tail probability against the trailing window."""
+    series = pd.Series(values)
+    mean = series.rolling(window_rows, min_periods=2).mean().shift(1)
+    std = series.rolling(window_rows, min_periods=2).std().shift(1)
+    z = ((series - mean) / std).abs().replace(np.inf, np.nan).fillna(0.0).to_numpy(dtype=float)
+    return np.asarray(1.0 - 2.0 * norm.sf(z), dtype=float)
+
+
+def evaluate(
+    path: Path, names: Sequence[str] | None = None, scorer: Scorer = stream_detector
+) -> EvaluationResult:
+    """Normalised NAB score (standard profile; the two other profiles in extras)."""
+    corpus = load_corpus(Path(path), names)
+    outputs = {s.name: np.asarray(scorer(s.values), dtype=float) for s in corpus}
+    extras: dict[str, object] = {"files": len(corpus), "windows": sum(len(s.windows) for s in corpus)}
+    standard = 0.0
+    for profile in Profile:
+        cost = profile.value
+        files = [prepare_file(s.name, outputs[s.name], s.windows, cost) for s in corpus]
+        result = best_threshold(files, cost)
+        if profile is Profile.STANDARD:
+            standard = result.normalized
+            extras["threshold"] = round(result.threshold, 6)
+            extras["raw_score"] = round(result.raw_score, 3)
+            for f in files:
+                if f.name == SPOTLIGHT:
+                    extras["machine_temperature_raw"] = round(file_score(f, result.threshold, cost), 3)
+        else:
+            extras[cost.name] = round(result.normalized, 2)
+    return EvaluationResult("nab", "nab_standard", round(standard, 2), extras)
+
+
+def evaluate_baseline(path: Path, names: Sequence[str] | None = None) -> EvaluationResult:
+    """The same scoring for the windowed-Gaussian baseline."""
+    return evaluate(path, names, windowed_gaussian)
