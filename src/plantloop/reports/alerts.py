@@ -1,0 +1,393 @@
+"""Rule-based alerts on metrics and events: rules, the dedupe / duration / hysteresis engine,
+acknowledgement (by id or by a signed callback token) and the alert history.
+
+Rules come in three kinds:
+
+- ``threshold``: a metric sample above (or below) ``threshold`` for at least ``duration_s`` opens an alert;
+  it resolves only when the value is back past ``clear_threshold`` (hysteresis: no flapping around one line);
+- ``rate_of_change``: the same, on the metric's change per second over the last ``window_s``;
+- ``event``: an event whose type matches ``event_type`` (glob) opens an alert; ``clear_event_type``
+  resolves it, or (without one) acknowledging it does.
+
+At most one unresolved alert exists per rule × target; further breaches or events count as
+``occurrences`` on it. Every state change is appended to the history. Pushing to people is the
+notifier's job (:mod:`plantloop.reports.channels`); the engine calls it on open and resolve.
+
+Errors: ``AlertNotFound`` (NotFound), ``AlertConflict`` (Conflict, e.g. acknowledging a resolved alert),
+``InvalidAckToken`` (InvalidInput), ``InvalidInput`` for an inconsistent rule.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+import time
+from collections import deque
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+import jwt
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from plantloop.kernel.clock import Clock, SystemClock, ensure_utc
+from plantloop.kernel.envelope import EventEnvelope
+from plantloop.kernel.errors import Conflict, InvalidInput, NotFound
+from plantloop.kernel.ids import deterministic_id
+
+
+class AlertNotFound(NotFound):
+    code = "alert_not_found"
+
+
+class AlertConflict(Conflict):
+    code = "alert_conflict"
+
+
+class InvalidAckToken(InvalidInput):
+    code = "invalid_ack_token"
+
+
+class RuleKind(StrEnum):
+    THRESHOLD = "threshold"
+    RATE_OF_CHANGE = "rate_of_change"
+    EVENT = "event"
+
+
+class Direction(StrEnum):
+    ABOVE = "above"
+    BELOW = "below"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class AlertRule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: RuleKind
+    severity: Severity = Severity.WARNING
+    metric: str | None = Field(default=None, description="Metric name (threshold / rate_of_change).")
+    target: str = Field(default="*", description="Glob on the sample's target / the event's equipment path.")
+    direction: Direction = Direction.ABOVE
+    threshold: float | None = Field(default=None, description="Value, or change per second for rates.")
+    clear_threshold: float | None = Field(default=None, description="Resolve past this (default: threshold).")
+    duration_s: float = Field(default=0.0, ge=0)
+    window_s: float = Field(default=300.0, gt=0, description="Look-back of rate_of_change.")
+    event_type: str | None = Field(default=None, description="Glob on the event type (event rules).")
+    clear_event_type: str | None = None
+    channels: list[str] = Field(default_factory=list, description="Notifier channel names.")
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AlertRule:
+        if self.kind is RuleKind.EVENT:
+            if not self.event_type:
+                raise ValueError("an event rule needs event_type")
+            return self
+        if not self.metric or self.threshold is None:
+            raise ValueError(f"a {self.kind.value} rule needs metric and threshold")
+        clear = self.clear_at
+        if (self.direction is Direction.ABOVE and clear > self.threshold) or (
+            self.direction is Direction.BELOW and clear < self.threshold
+        ):
+            raise ValueError("clear_threshold must lie on the normal side of threshold")
+        return self
+
+    @property
+    def clear_at(self) -> float:
+        assert self.threshold is not None
+        return self.threshold if self.clear_threshold is None else self.clear_threshold
+
+    def breached(self, value: float) -> bool:
+        assert self.threshold is not None
+        return value > self.threshold if self.direction is Direction.ABOVE else value < self.threshold
+
+    def cleared(self, value: float) -> bool:
+        return value <= self.clear_at if self.direction is Direction.ABOVE else value >= self.clear_at
+
+
+class MetricSample(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    metric: str
+    target: str
+    value: float
+    at: datetime
+
+
+class Alert(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    rule_id: str
+    rule_name: str
+    target: str
+    severity: Severity
+    state: AlertState
+    message: str
+    value: float | None = None
+    opened_at: datetime
+    last_seen_at: datetime
+    occurrences: int = 1
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+
+
+class AlertTransition(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    alert_id: str
+    rule_id: str
+    target: str
+    state: AlertState
+    at: datetime
+    by: str | None = None
+    note: str | None = None
+
+
+class AlertNotifier(Protocol):
+    def notify(self, alert: Alert, rule: AlertRule) -> None: ...
+
+
+class AckTokens:
+    """Signed, expiring acknowledgement links (HS256 JWT naming the alert), for mail and chat buttons."""
+
+    def __init__(self, secret: str, base_url: str, ttl_s: int = 7 * 24 * 3600) -> None:
+        self.secret = secret
+        self.base_url = base_url
+        self.ttl_s = ttl_s
+
+    def token(self, alert_id: str) -> str:
+        now = int(time.time())
+        claims = {"alert": alert_id, "purpose": "alert_ack", "iat": now, "exp": now + self.ttl_s}
+        return jwt.encode(claims, self.secret, algorithm="HS256")
+
+    def url(self, alert_id: str) -> str:
+        return f"{self.base_url}?token={self.token(alert_id)}"
+
+    def verify(self, token: str) -> str:
+        try:
+            claims = jwt.decode(token, self.secret, algorithms=["HS256"])
+        except jwt.PyJWTError as exc:
+            raise InvalidAckToken(f"invalid acknowledgement token: {exc}") from None
+        if claims.get("purpose") != "alert_ack" or not isinstance(claims.get("alert"), str):
+            raise InvalidAckToken("not an acknowledgement token")
+        return str(claims["alert"])
+
+
+Key = tuple[str, str]
+
+
+class AlertEngine:
+    """Evaluates samples and events against the rules; thread-safe (API and collectors call it)."""
+
+    def __init__(self, notifier: AlertNotifier | None = None, clock: Clock | None = None) -> None:
+        self.notifier = notifier
+        self.clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self._rules: dict[str, AlertRule] = {}
+        self._alerts: dict[str, Alert] = {}
+        self._open: dict[Key, str] = {}
+        self._pending_since: dict[Key, datetime] = {}
+        self._windows: dict[Key, deque[tuple[datetime, float]]] = {}
+        self._history: list[AlertTransition] = []
+
+    # -- rules ----------------------------------------------------------------------------------
+    def put_rule(self, rule: AlertRule) -> AlertRule:
+        """Add or replace a rule (its open alerts stay)."""
+        with self._lock:
+            self._rules[rule.id] = rule
+            return rule
+
+    def rules(self) -> list[AlertRule]:
+        with self._lock:
+            return list(self._rules.values())
+
+    # -- input ----------------------------------------------------------------------------------
+    def observe(self, sample: MetricSample) -> list[Alert]:
+        """Evaluate a metric sample; returns alerts that opened or resolved because of it."""
+        changed: list[Alert] = []
+        at = ensure_utc(sample.at)
+        with self._lock:
+            for rule in self._rules.values():
+                if not rule.enabled or rule.kind is RuleKind.EVENT or rule.metric != sample.metric:
+                    continue
+                if not fnmatch.fnmatchcase(sample.target, rule.target):
+                    continue
+                key = (rule.id, sample.target)
+                value = sample.value
+                if rule.kind is RuleKind.RATE_OF_CHANGE:
+                    rate = self._rate(key, rule, at, value)
+                    if rate is None:
+                        continue
+                    value = rate
+                changed += self._evaluate(rule, key, value, at)
+        self._push(changed)
+        return changed
+
+    def observe_event(self, event: EventEnvelope) -> list[Alert]:
+        """Evaluate an event; the target is its equipment path (else its subject, else its source)."""
+        target = event.equipment_path or event.subject or event.source
+        changed: list[Alert] = []
+        with self._lock:
+            for rule in self._rules.values():
+                if not rule.enabled or rule.kind is not RuleKind.EVENT:
+                    continue
+                if not fnmatch.fnmatchcase(target, rule.target):
+                    continue
+                key = (rule.id, target)
+                open_id = self._open.get(key)
+                if rule.clear_event_type and fnmatch.fnmatchcase(event.type, rule.clear_event_type):
+                    if open_id:
+                        changed.append(self._resolve(open_id, event.occurred_at, note=event.type))
+                elif rule.event_type and fnmatch.fnmatchcase(event.type, rule.event_type):
+                    message = f"{rule.name}: {event.type} on {target}"
+                    changed += self._open_or_count(rule, key, None, event.occurred_at, message)
+        self._push(changed)
+        return changed
+
+    # -- acknowledgement and queries --------------------------------------------------------------
+    def acknowledge(self, alert_id: str, by: str, note: str | None = None) -> Alert:
+        """Acknowledge an alert; event alerts without a clearing event resolve on acknowledgement."""
+        with self._lock:
+            alert = self.get(alert_id)
+            if alert.state is not AlertState.OPEN:
+                raise AlertConflict(f"alert {alert_id} is {alert.state.value}", alert_id=alert_id)
+            now = self.clock.now()
+            alert = self._set(
+                alert.model_copy(
+                    update={"state": AlertState.ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by": by}
+                ),
+                by=by,
+                note=note,
+            )
+            rule = self._rules.get(alert.rule_id)
+            if rule is not None and rule.kind is RuleKind.EVENT and not rule.clear_event_type:
+                alert = self._resolve(alert.id, now, by=by, note="resolved by acknowledgement")
+            return alert
+
+    def get(self, alert_id: str) -> Alert:
+        with self._lock:
+            try:
+                return self._alerts[alert_id]
+            except KeyError:
+                raise AlertNotFound(f"no alert {alert_id!r}", alert_id=alert_id) from None
+
+    def alerts(self, state: AlertState | None = None) -> list[Alert]:
+        with self._lock:
+            found = [a for a in self._alerts.values() if state is None or a.state is state]
+        return sorted(found, key=lambda a: a.opened_at, reverse=True)
+
+    def history(self, alert_id: str | None = None) -> list[AlertTransition]:
+        with self._lock:
+            return [t for t in self._history if alert_id is None or t.alert_id == alert_id]
+
+    # -- internals --------------------------------------------------------------------------------
+    def _rate(self, key: Key, rule: AlertRule, at: datetime, value: float) -> float | None:
+        window = self._windows.setdefault(key, deque())
+        if window and at <= window[-1][0]:
+            return None  # late or duplicate sample: rates need time order
+        window.append((at, value))
+        while (at - window[0][0]).total_seconds() > rule.window_s:
+            window.popleft()
+        first_at, first_value = window[0]
+        span_s = (at - first_at).total_seconds()
+        return None if span_s <= 0 else (value - first_value) / span_s
+
+    def _evaluate(self, rule: AlertRule, key: Key, value: float, at: datetime) -> list[Alert]:
+        open_id = self._open.get(key)
+        if open_id is not None:
+            if rule.cleared(value):
+                return [self._resolve(open_id, at, note=f"value {value:g}")]
+            if rule.breached(value):
+                alert = self._alerts[open_id]
+                self._alerts[open_id] = alert.model_copy(
+                    update={"occurrences": alert.occurrences + 1, "last_seen_at": at, "value": value}
+                )
+            return []
+        if not rule.breached(value):
+            self._pending_since.pop(key, None)
+            return []
+        since = self._pending_since.setdefault(key, at)
+        if (at - since).total_seconds() < rule.duration_s:
+            return []
+        del self._pending_since[key]
+        word = "above" if rule.direction is Direction.ABOVE else "below"
+        unit = "/s" if rule.kind is RuleKind.RATE_OF_CHANGE else ""
+        message = (
+            f"{rule.name}: {rule.metric} on {key[1]} is {value:g}{unit}, {word} {rule.threshold:g}{unit}"
+        )
+        return self._open_or_count(rule, key, value, since, message)
+
+    def _open_or_count(
+        self, rule: AlertRule, key: Key, value: float | None, at: datetime, message: str
+    ) -> list[Alert]:
+        at = ensure_utc(at)
+        open_id = self._open.get(key)
+        if open_id is not None:
+            alert = self._alerts[open_id]
+            self._alerts[open_id] = alert.model_copy(
+                update={"occurrences": alert.occurrences + 1, "last_seen_at": at}
+            )
+            return []
+        alert = Alert(
+            id=deterministic_id("alert", rule.id, key[1], at),
+            rule_id=rule.id,
+            rule_name=rule.name,
+            target=key[1],
+            severity=rule.severity,
+            state=AlertState.OPEN,
+            message=message,
+            value=value,
+            opened_at=at,
+            last_seen_at=at,
+        )
+        self._open[key] = alert.id
+        return [self._set(alert)]
+
+    def _resolve(self, alert_id: str, at: datetime, by: str | None = None, note: str | None = None) -> Alert:
+        alert = self._alerts[alert_id]
+        self._open.pop((alert.rule_id, alert.target), None)
+        resolved = alert.model_copy(update={"state": AlertState.RESOLVED, "resolved_at": ensure_utc(at)})
+        return self._set(resolved, by=by, note=note)
+
+    def _set(self, alert: Alert, by: str | None = None, note: str | None = None) -> Alert:
+        self._alerts[alert.id] = alert
+        when = {
+            AlertState.OPEN: alert.opened_at,
+            AlertState.ACKNOWLEDGED: alert.acknowledged_at,
+            AlertState.RESOLVED: alert.resolved_at,
+        }[alert.state]
+        self._history.append(
+            AlertTransition(
+                alert_id=alert.id,
+                rule_id=alert.rule_id,
+                target=alert.target,
+                state=alert.state,
+                at=when or self.clock.now(),
+                by=by,
+                note=note,
+            )
+        )
+        return alert
+
+    def _push(self, changed: list[Alert]) -> None:
+        if self.notifier is None:
+            return
+        for alert in changed:
+            rule = self._rules.get(alert.rule_id)
+            if rule is not None and alert.state is not AlertState.ACKNOWLEDGED:
+                self.notifier.notify(alert, rule)
