@@ -68,6 +68,14 @@ def current_principal(
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
+def user_scope(user: CurrentUser) -> frozenset[str] | None:
+    """The caller's row-level scope (line ids; ``None`` = the whole plant): readers filter by it."""
+    return user.lines
+
+
+ScopeDep = Annotated[frozenset[str] | None, Depends(user_scope)]
+
+
 def require(permission: str) -> DependsParam:
     """The one authorization dependency: authenticated, and allowed ``permission``."""
     if permission not in PERMISSIONS:

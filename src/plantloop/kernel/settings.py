@@ -15,6 +15,8 @@ class UserSpec(BaseModel):
 
     password_hash: str
     roles: list[str] = Field(default_factory=lambda: ["viewer"])
+    #: Row-level scope: the line ids this user may see; omitted (None) means the whole plant.
+    lines: list[str] | None = None
 
 
 class Settings(BaseSettings):
