@@ -14,6 +14,14 @@ from sqlalchemy.engine import Engine
 from plantloop.kernel.clock import Clock, SystemClock
 from plantloop.kernel.ports import OutboxReader
 from plantloop.kernel.settings import Settings
+from plantloop.loop import (
+    AuditLog,
+    DecisionService,
+    InMemoryAuditLog,
+    InMemoryDecisionStore,
+    SqlAuditLog,
+    SqlDecisionStore,
+)
 from plantloop.mes.database import create_engine, upgrade_database
 from plantloop.mes.masterdata import PlantDefinition, load_plant
 from plantloop.mes.messagebus import MessageBus
@@ -42,6 +50,9 @@ class Container:
     outbox_reader: OutboxReader
     checkpoints: CheckpointStore
     relay: OutboxRelay
+    #: The decision layer (optimizers propose; people approve; the MES is told) and the audit log.
+    decisions: DecisionService
+    audit: AuditLog
     engine: Engine | None = None
     #: Things to stop on shutdown (background threads: relay, simulator …), called in reverse order.
     closers: list[object] = field(default_factory=list)
@@ -76,6 +87,7 @@ def build_container(
     checkpoints = SqlCheckpointStore(engine)
     relay = OutboxRelay(reader, checkpoints)
     bus.after_commit.append(relay.wake)
+    audit = SqlAuditLog(engine, clock)
     return Container(
         settings=settings,
         plant=plant,
@@ -86,6 +98,8 @@ def build_container(
         outbox_reader=reader,
         checkpoints=checkpoints,
         relay=relay,
+        decisions=DecisionService(bus, SqlDecisionStore(engine), audit=audit, clock=clock),
+        audit=audit,
         engine=engine,
     )
 
@@ -103,6 +117,7 @@ def build_in_memory_container(
     checkpoints = InMemoryCheckpointStore()
     relay = OutboxRelay(reader, checkpoints)
     bus.after_commit.append(relay.wake)
+    audit = InMemoryAuditLog(clock)
     return Container(
         settings=settings,
         plant=plant,
@@ -113,4 +128,6 @@ def build_in_memory_container(
         outbox_reader=reader,
         checkpoints=checkpoints,
         relay=relay,
+        decisions=DecisionService(bus, InMemoryDecisionStore(), audit=audit, clock=clock),
+        audit=audit,
     )
