@@ -15,6 +15,7 @@ from plantloop import __version__
 from plantloop.api.errors import install_error_handlers
 from plantloop.api.routes import (
     auth,
+    decisions,
     dispatch,
     events,
     health,
@@ -74,8 +75,9 @@ def create_app(
     app.include_router(health.router)
     app.include_router(status.router)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, masterdata, work_orders, operations, maintenance, dispatch, lots, events):
+    for module in (auth, masterdata, work_orders, operations, maintenance, dispatch, lots, events, decisions):
         api.include_router(module.router)
+    api.include_router(decisions.audit_router)
     for router in extra_routers:
         api.include_router(router)
     app.include_router(api)
