@@ -330,7 +330,7 @@ class EquipmentProcess:
 
     def _new_maintenance_order(self) -> str:
         self.m.maintenance_orders += 1
-        return f"MO-{self.m.id}-{self.m.maintenance_orders:04d}"
+        return f"{self.plant.config.id_prefix}MO-{self.m.id}-{self.m.maintenance_orders:04d}"
 
     def _renew(self) -> None:
         m = self.m

@@ -135,8 +135,8 @@ class OrderFeed:
                 )
             orders.append(
                 SalesOrder(
-                    sales_order_id=f"SO-{n:05d}",
-                    work_order_id=f"WO-{n:05d}",
+                    sales_order_id=f"{cfg.id_prefix}SO-{n:05d}",
+                    work_order_id=f"{cfg.id_prefix}WO-{n:05d}",
                     material_id=product,
                     qty=qty,
                     arrival_s=arrival_s,

@@ -1,11 +1,23 @@
 """KPIs of a run, computed from the simulator's own records (not from the MES).
 
-- on-time rate: of the sales orders that are due within the horizon or completed, the share completed by
-  their due time (orders due later and not finished yet are not judged);
-- OEE per ISO 22400 over all equipment: availability = actual production time / planned busy time
-  (shift time minus planned downtime), performance = planned run time per unit × produced quantity /
-  actual production time, quality = good quantity / produced quantity (operations completed in the run);
-- scrap rate: scrapped units / units entering completed operations.
+Time categories follow ISO 22400-2 (per equipment, summed over all equipment, within ``[0, until)``):
+
+- planned operation time (POT): the shift calendar's working time;
+- planned downtime (PDOT): preventive maintenance inside working time;
+- idle for lack of work: working time in which the machine had nothing it could run (empty dispatch list,
+  predecessor not done, material not there). ISO 22400 counts only time the unit is *planned to be busy*;
+  a machine without work is not busy, so this is not an availability loss (it shows in ``utilization``);
+- planned busy time (PBT) = POT − PDOT − idle for lack of work;
+- actual production time (APT): time spent processing (setup excluded);
+- unplanned downtime: breakdowns (the loss that, with setups, separates PBT from APT).
+
+Then availability = APT / PBT; performance = planned run time per unit × produced quantity / APT (speed
+loss; over completed operations, so numerator and denominator cover the same work); quality = good /
+produced; OEE = availability × performance × quality; utilization = APT / POT.
+
+Order KPIs: on-time rate over the orders due within the run or completed (orders due later and not done
+are not judged); throughput = good units of completed top-level orders; scrap rate = scrapped units / units
+entering completed operations; mean lead time = release → completion of completed orders.
 """
 
 from __future__ import annotations
@@ -14,8 +26,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from plantloop.sim.calendar import SimCalendar
 from plantloop.sim.orders import OpState
-from plantloop.sim.plant import Plant
+from plantloop.sim.plant import Interval, Plant
+from plantloop.sim.telemetry import MachineStatus, MachineTrace
 
 
 class Kpis(BaseModel):
@@ -29,10 +43,16 @@ class Kpis(BaseModel):
     scrap_rate: float
     unplanned_downtime_h: float
     planned_downtime_h: float
+    planned_operation_h: float
+    planned_busy_h: float
+    idle_no_work_h: float
+    setup_h: float
+    actual_production_h: float
     availability: float
     performance: float
     quality: float
     oee: float
+    utilization: float
     mean_lead_time_h: float
     events_emitted: int
     commands_sent: dict[str, int]
@@ -48,6 +68,31 @@ def _ratio(num: float, den: float) -> float:
     return round(num / den, 6) if den > 0 else 0.0
 
 
+def _hours(seconds: float) -> float:
+    return round(seconds / 3600, 4)
+
+
+def status_working_s(
+    trace: MachineTrace, calendar: SimCalendar, until_s: float
+) -> dict[MachineStatus, float]:
+    """Working seconds (inside the shift calendar) a machine spent in each status before ``until_s``."""
+    out = dict.fromkeys(MachineStatus, 0.0)
+    ends = [*trace.t[1:], until_s]
+    for start, end, status in zip(trace.t, ends, trace.status, strict=True):
+        end = min(end, until_s)
+        if end > start:
+            out[MachineStatus(status)] += calendar.working_s(start, end)
+    return out
+
+
+def _working_in(intervals: list[Interval], kind: str, calendar: SimCalendar, until_s: float) -> float:
+    return sum(calendar.working_s(i.start_s, min(i.end_s, until_s)) for i in intervals if i.kind == kind)
+
+
+def _clipped(intervals: list[Interval], kind: str, until_s: float) -> float:
+    return sum(max(0.0, min(i.end_s, until_s) - max(i.start_s, 0.0)) for i in intervals if i.kind == kind)
+
+
 def compute_kpis(
     plant: Plant,
     *,
@@ -55,14 +100,17 @@ def compute_kpis(
     bottleneck: str,
     events_emitted: int | None,
     telemetry_samples: int,
+    until_s: float | None = None,
 ) -> Kpis:
-    horizon = plant.config.horizon_s
+    """KPIs over ``[0, until_s)`` (default: the whole horizon)."""
+    until = plant.config.horizon_s if until_s is None else until_s
+    calendar = plant.calendar
     top = [wo for wo in plant.records.work_orders if wo.is_top_level]
     completed = [wo for wo in top if wo.completed_s is not None]
-    judged = [wo for wo in top if wo.completed_s is not None or wo.due_s <= horizon]
+    judged = [wo for wo in top if wo.completed_s is not None or wo.due_s <= until]
     on_time = [wo for wo in judged if wo.completed_s is not None and wo.completed_s <= wo.due_s]
     tardiness = [
-        max(0.0, (wo.completed_s if wo.completed_s is not None else horizon) - wo.due_s) for wo in judged
+        max(0.0, (wo.completed_s if wo.completed_s is not None else until) - wo.due_s) for wo in judged
     ]
     lead = [(wo.completed_s or 0.0) - (wo.released_s or 0.0) for wo in completed]
 
@@ -70,18 +118,24 @@ def compute_kpis(
     produced = sum(op.qty_in for op in done_ops)
     scrap = sum(op.qty_scrap for op in done_ops)
     good = produced - scrap
-    apt_all = sum(plant.horizon_clip(a, b) for op in plant.ops.values() for a, b in op.run_segments)
     apt_done = sum(b - a for op in done_ops for a, b in op.run_segments)
     standard = sum(
         op.qty_in * op.spec.run_time_s_per_unit / plant.machines[op.equipment_id or ""].spec.speed_factor
         for op in done_ops
     )
-    shift_s = plant.calendar.working_s(0.0, horizon) * len(plant.machines)
-    planned_down = sum(
-        plant.horizon_clip(i.start_s, i.end_s) for i in plant.records.downtime if i.kind == "PM"
-    )
-    unplanned = sum(plant.horizon_clip(i.start_s, i.end_s) for i in plant.records.downtime if i.kind == "BRK")
-    availability = _ratio(apt_all, shift_s - planned_down)
+    by_status = dict.fromkeys(MachineStatus, 0.0)
+    for machine in plant.machines.values():
+        for status, seconds in status_working_s(machine.trace, calendar, until).items():
+            by_status[status] += seconds
+    downtime = plant.records.downtime
+    planned_operation = calendar.working_s(0.0, until) * len(plant.machines)
+    planned_down = _working_in(downtime, "PM", calendar, until)
+    # A machine is DOWN only in maintenance or breakdown, IDLE otherwise when not processing or setting
+    # up (outside shifts it is IDLE too, but that is not working time).
+    idle_no_work = by_status[MachineStatus.IDLE]
+    planned_busy = max(planned_operation - planned_down - idle_no_work, 0.0)
+    actual_production = by_status[MachineStatus.RUNNING]
+    availability = _ratio(actual_production, planned_busy)
     performance = _ratio(standard, apt_done)
     quality = _ratio(good, produced)
     sent = dict(sorted(plant.commands_sent.items()))
@@ -94,12 +148,18 @@ def compute_kpis(
         mean_tardiness_h=round(sum(tardiness) / len(tardiness) / 3600, 4) if tardiness else 0.0,
         throughput_units=sum(wo.qty_good for wo in completed),
         scrap_rate=_ratio(scrap, produced),
-        unplanned_downtime_h=round(unplanned / 3600, 4),
-        planned_downtime_h=round(planned_down / 3600, 4),
+        unplanned_downtime_h=_hours(_clipped(downtime, "BRK", until)),
+        planned_downtime_h=_hours(_clipped(downtime, "PM", until)),
+        planned_operation_h=_hours(planned_operation),
+        planned_busy_h=_hours(planned_busy),
+        idle_no_work_h=_hours(idle_no_work),
+        setup_h=_hours(by_status[MachineStatus.SETUP]),
+        actual_production_h=_hours(actual_production),
         availability=availability,
         performance=performance,
         quality=quality,
         oee=round(availability * performance * quality, 6),
+        utilization=_ratio(actual_production, planned_operation),
         mean_lead_time_h=round(sum(lead) / len(lead) / 3600, 4) if lead else 0.0,
         events_emitted=events_emitted if events_emitted is not None else sum(sent.values()),
         commands_sent=sent,

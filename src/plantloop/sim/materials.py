@@ -38,8 +38,11 @@ class PurchaseOrder:
 class Inventory:
     """Lots per purchased material, the reorder rule and the consumption record (for genealogy)."""
 
-    def __init__(self, plant: PlantDefinition, daily_usage: dict[str, float], safety_days: float) -> None:
+    def __init__(
+        self, plant: PlantDefinition, daily_usage: dict[str, float], safety_days: float, id_prefix: str = ""
+    ) -> None:
         self._plant = plant
+        self._id_prefix = id_prefix
         self._lots: dict[str, deque[StockLot]] = {}
         self._on_hand: dict[str, float] = {}
         self._on_order: dict[str, float] = {}
@@ -82,7 +85,11 @@ class Inventory:
             delay_s = supplier.lead_time_days * 86_400.0 * float(rng.uniform(0.9, 1.1))
             orders.append(
                 PurchaseOrder(
-                    f"PL-{material_id}-{n:05d}", material_id, supplier_id, material.lot_size, delay_s
+                    f"{self._id_prefix}PL-{material_id}-{n:05d}",
+                    material_id,
+                    supplier_id,
+                    material.lot_size,
+                    delay_s,
                 )
             )
             self._on_order[material_id] += material.lot_size

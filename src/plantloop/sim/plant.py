@@ -233,7 +233,7 @@ class Plant:
         if not changed:
             return
         self._versions += 1
-        version = f"{self.policy.name}-{self._versions:05d}"
+        version = f"{self.config.id_prefix}{self.policy.name}-{self._versions:05d}"
         self.send(
             PublishDispatchLists(
                 at=self.now_at,

@@ -1,9 +1,10 @@
 """Run one seeded simulation: build the model from master data and a scenario, run it, compute KPIs.
 
-``run_simulation(config, gateway, telemetry_sink)`` is the one entry point (CLI, benchmarks, tests,
-end-to-end runs against the real MES). With no gateway it runs on the in-memory :class:`RecordingGateway`;
-with no sink it generates no telemetry. The run advances one telemetry chunk at a time, flushing telemetry
-and reporting progress after each.
+:class:`SimRun` is the run as an object that can be advanced step by step — the demo paces it against the
+wall clock, end-to-end tests drive it over HTTP. :func:`run_simulation` is the one-call entry point (CLI,
+benchmarks, tests): it advances a ``SimRun`` to the horizon, one telemetry chunk at a time, flushing
+telemetry and reporting progress after each. With no gateway the run uses the in-memory
+:class:`RecordingGateway`; with no sink it generates no telemetry.
 """
 
 from __future__ import annotations
@@ -59,6 +60,106 @@ class SimResult:
         }
 
 
+class SimRun:
+    """One run, built and ready to advance: ``advance(until_s)`` as often as wanted, then ``finish()``."""
+
+    def __init__(
+        self,
+        config: ScenarioConfig,
+        gateway: MesGateway | None = None,
+        telemetry_sink: TelemetrySink | None = None,
+        *,
+        plant: PlantDefinition | None = None,
+        policy: Policy | None = None,
+    ) -> None:
+        self._started = time.perf_counter()
+        self.config = config
+        definition = plant or (load_plant(config.plant_file) if config.plant_file else load_reference_plant())
+        self.gateway = gateway if gateway is not None else RecordingGateway(definition, keep_commands=False)
+        policy = policy or make_policy(config.policy)
+        self.horizon_s = config.horizon_s
+        self.env = simpy.Environment()
+        calendar = SimCalendar(definition.calendar, definition.site.timezone, config.start_at, self.horizon_s)
+        quality = QualityModel(definition, config, calendar)
+        self.feed = OrderFeed(definition, config, calendar)
+        inventory = Inventory(
+            definition, self.feed.daily_usage, config.material_safety_days, config.id_prefix
+        )
+        self.truth = GroundTruth(faults=quality.ground_truth(self.horizon_s))
+        self.plant = Plant(
+            self.env, definition, config, self.gateway, policy, calendar, quality, inventory, self.truth
+        )
+        self.orders = self.feed.generate()
+        self._started_processes = False
+        self.telemetry: TelemetryGenerator | None = None
+        if telemetry_sink is not None and config.telemetry_hz > 0:
+            equipment = [m.spec for m in self.plant.machines.values()]
+            traces = {m.id: m.trace for m in self.plant.machines.values()}
+            self.telemetry = TelemetryGenerator(equipment, traces, config, calendar, telemetry_sink)
+        self.now_s = 0.0
+        self._finished: SimResult | None = None
+
+    def _start(self) -> None:
+        """Start the processes; the first commands (opening stock) go out here, not in the constructor."""
+        self._started_processes = True
+        model, env = self.plant, self.env
+        for material_id in model.inventory.safety:
+            model.reorder(material_id, immediate=True)
+        env.process(_erp(env, model, self.orders))
+        for machine in model.machines.values():
+            env.process(EquipmentProcess(model, machine).run())
+        if model.policy.publish_interval_s:
+            env.process(_every(env, model.policy.publish_interval_s, model.publish))
+        if self.config.dispatch_refresh_s:
+            env.process(_every(env, self.config.dispatch_refresh_s, lambda: model.wake_all(refresh=True)))
+
+    @property
+    def done(self) -> bool:
+        return self.now_s >= self.horizon_s
+
+    def advance(self, until_s: float) -> None:
+        """Simulate up to ``until_s`` (clamped to the horizon) and flush telemetry up to it."""
+        if not self._started_processes:
+            self._start()
+        until_s = min(until_s, self.horizon_s)
+        if until_s <= self.now_s:
+            return
+        self.env.run(until=until_s)
+        self.now_s = until_s
+        if self.telemetry is not None:
+            self.telemetry.flush(until_s)
+
+    def finish(self) -> SimResult:
+        """Close the ground truth and compute KPIs over what was simulated (call once, at the end)."""
+        if self._finished is not None:
+            return self._finished
+        model, config, truth = self.plant, self.config, self.truth
+        model.finish()
+        dirty: list[dict[str, Any]] = []
+        if config.dirty.enabled:
+            dirty, truth.dirty = spoil(model.shop_floor_events, config.dirty, config.seed)
+        emitted = getattr(self.gateway, "events_emitted", None)
+        kpis = compute_kpis(
+            model,
+            orders_per_day=self.feed.orders_per_day,
+            bottleneck=self.feed.bottleneck,
+            events_emitted=emitted if isinstance(emitted, int) else None,
+            telemetry_samples=self.telemetry.samples_written if self.telemetry else 0,
+            until_s=self.now_s,
+        )
+        self._finished = SimResult(
+            config=config,
+            kpis=kpis,
+            ground_truth=truth,
+            plant=model,
+            orders=self.orders,
+            shop_floor_events=model.shop_floor_events,
+            dirty_events=dirty,
+            wall_s=time.perf_counter() - self._started,
+        )
+        return self._finished
+
+
 def run_simulation(
     config: ScenarioConfig,
     gateway: MesGateway | None = None,
@@ -68,63 +169,12 @@ def run_simulation(
     policy: Policy | None = None,
     progress: ProgressCallback | None = None,
 ) -> SimResult:
-    started = time.perf_counter()
-    definition = plant or (load_plant(config.plant_file) if config.plant_file else load_reference_plant())
-    gateway = gateway if gateway is not None else RecordingGateway(definition, keep_commands=False)
-    policy = policy or make_policy(config.policy)
-    horizon = config.horizon_s
-    env = simpy.Environment()
-    calendar = SimCalendar(definition.calendar, definition.site.timezone, config.start_at, horizon)
-    quality = QualityModel(definition, config, calendar)
-    feed = OrderFeed(definition, config, calendar)
-    inventory = Inventory(definition, feed.daily_usage, config.material_safety_days)
-    truth = GroundTruth(faults=quality.ground_truth(horizon))
-    model = Plant(env, definition, config, gateway, policy, calendar, quality, inventory, truth)
-    for material_id in inventory.safety:
-        model.reorder(material_id, immediate=True)
-    orders = feed.generate()
-    env.process(_erp(env, model, orders))
-    for machine in model.machines.values():
-        env.process(EquipmentProcess(model, machine).run())
-    if policy.publish_interval_s:
-        env.process(_every(env, policy.publish_interval_s, model.publish))
-    if config.dispatch_refresh_s:
-        env.process(_every(env, config.dispatch_refresh_s, lambda: model.wake_all(refresh=True)))
-    telemetry = None
-    if telemetry_sink is not None and config.telemetry_hz > 0:
-        equipment = [m.spec for m in model.machines.values()]
-        traces = {m.id: m.trace for m in model.machines.values()}
-        telemetry = TelemetryGenerator(equipment, traces, config, calendar, telemetry_sink)
-    t = 0.0
-    while t < horizon:
-        t = min(t + config.telemetry_chunk_s, horizon)
-        env.run(until=t)
-        if telemetry is not None:
-            telemetry.flush(t)
+    run = SimRun(config, gateway, telemetry_sink, plant=plant, policy=policy)
+    while not run.done:
+        run.advance(run.now_s + config.telemetry_chunk_s)
         if progress is not None:
-            progress(t, horizon)
-    model.finish()
-    dirty: list[dict[str, Any]] = []
-    if config.dirty.enabled:
-        dirty, truth.dirty = spoil(model.shop_floor_events, config.dirty, config.seed)
-    emitted = getattr(gateway, "events_emitted", None)
-    kpis = compute_kpis(
-        model,
-        orders_per_day=feed.orders_per_day,
-        bottleneck=feed.bottleneck,
-        events_emitted=emitted if isinstance(emitted, int) else None,
-        telemetry_samples=telemetry.samples_written if telemetry else 0,
-    )
-    return SimResult(
-        config=config,
-        kpis=kpis,
-        ground_truth=truth,
-        plant=model,
-        orders=orders,
-        shop_floor_events=model.shop_floor_events,
-        dirty_events=dirty,
-        wall_s=time.perf_counter() - started,
-    )
+            progress(run.now_s, run.horizon_s)
+    return run.finish()
 
 
 def _erp(env: simpy.Environment, plant: Plant, orders: list[SalesOrder]) -> Generator[Any, Any, None]:

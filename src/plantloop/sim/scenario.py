@@ -66,6 +66,12 @@ class ScenarioConfig(_Config):
     start_at: datetime = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
     policy: str = "baseline"
     plant_file: Path | None = Field(default=None, description="None: the reference plant.")
+    id_prefix: str = Field(
+        default="",
+        pattern=r"^([A-Za-z0-9]+-)?$",
+        description="Prefix of every id the run creates (orders, lots, maintenance orders, schedule "
+        "versions), e.g. 'E2-': several runs (demo sessions) can share one MES without id clashes.",
+    )
     # ---- order feed ----
     orders_per_day: float | None = Field(
         default=None, gt=0, description="None: calibrated to bottleneck_load."
