@@ -17,7 +17,9 @@ from fastapi import Depends, Request
 from fastapi.params import Depends as DependsParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 
+from plantloop.api.scope import scoped_bus, scoped_queries
 from plantloop.api.security import PERMISSIONS, Authenticator, Principal
+from plantloop.api.sessions import SESSION_COOKIE
 from plantloop.bootstrap import Container
 from plantloop.kernel.errors import PermissionDenied, Unauthenticated
 from plantloop.mes.messagebus import MessageBus
@@ -41,19 +43,10 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 
 
-def get_bus(container: ContainerDep) -> MessageBus:
-    return container.bus
-
-
-def get_queries(container: ContainerDep) -> MesQueries:
-    return container.queries
-
-
-BusDep = Annotated[MessageBus, Depends(get_bus)]
-QueriesDep = Annotated[MesQueries, Depends(get_queries)]
 
 
 def current_principal(
+    request: Request,
     auth: AuthenticatorDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
@@ -62,6 +55,11 @@ def current_principal(
         return auth.verify_token(bearer.credentials)
     if basic is not None:
         return auth.login(basic.username, basic.password)
+    # The web UI's session cookie authenticates safe (read-only) requests such as export downloads;
+    # never unsafe ones, so that another site cannot make a logged-in browser change anything (CSRF).
+    session = request.cookies.get(SESSION_COOKIE)
+    if session and request.method in ("GET", "HEAD"):
+        return auth.session_principal(session)
     raise Unauthenticated("authentication required (HTTP Basic or Bearer token)")
 
 
@@ -74,6 +72,20 @@ def user_scope(user: CurrentUser) -> frozenset[str] | None:
 
 
 ScopeDep = Annotated[frozenset[str] | None, Depends(user_scope)]
+
+
+def get_bus(container: ContainerDep, scope: ScopeDep) -> MessageBus:
+    """The MES bus; for a line-scoped user, guarded so that commands outside the scope are refused."""
+    return scoped_bus(container.bus, container.queries, scope)
+
+
+def get_queries(container: ContainerDep, scope: ScopeDep) -> MesQueries:
+    """The MES read side; for a line-scoped user, filtered to the scope (see ``api/scope.py``)."""
+    return scoped_queries(container.queries, scope)
+
+
+BusDep = Annotated[MessageBus, Depends(get_bus)]
+QueriesDep = Annotated[MesQueries, Depends(get_queries)]
 
 
 def require(permission: str) -> DependsParam:

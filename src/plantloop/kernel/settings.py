@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     #: Signing key for API tokens. The default is for the demo only; set PLANTLOOP_SECRET_KEY in production.
     secret_key: str = "demo-only-insecure-key-change-me"
     token_ttl_s: int = 8 * 3600
+    #: Login hardening: this many consecutive failures lock a user name for ``login_lockout_s`` seconds.
+    login_max_failures: int = 5
+    login_lockout_s: int = 15 * 60
+    #: A browser session ends after this many seconds without activity (and after ``token_ttl_s`` anyway).
+    session_idle_s: int = 2 * 3600
     #: API users by name, e.g.
     #: PLANTLOOP_USERS='{"ann": {"password_hash": "$argon2id$...", "roles": ["planner"]}}'.
     users: dict[str, UserSpec] = Field(default_factory=dict)
