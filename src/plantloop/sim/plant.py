@@ -18,9 +18,11 @@ from plantloop.kernel.errors import Conflict, PlantloopError
 from plantloop.mes.domain.commands import (
     Command,
     CreateWorkOrder,
+    EndDowntime,
     PublishDispatchLists,
     ReceiveMaterialLot,
     ReleaseWorkOrder,
+    StartDowntime,
 )
 from plantloop.mes.masterdata.schema import Equipment, PlantDefinition
 from plantloop.sim.calendar import SimCalendar
@@ -30,7 +32,7 @@ from plantloop.sim.faults import FailureModel, FaultRecord, FaultType, GroundTru
 from plantloop.sim.gateway import MesGateway
 from plantloop.sim.materials import Inventory, PurchaseOrder, StockLot
 from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder, explode
-from plantloop.sim.policies import MachineView, OperationView, PlantSnapshot, Policy
+from plantloop.sim.policies import PlantSnapshot, Policy
 from plantloop.sim.scenario import ScenarioConfig, rng_stream
 from plantloop.sim.telemetry import MachineStatus, MachineTrace
 
@@ -123,6 +125,8 @@ class Plant:
         self._order_index = 0
         self._purchase_rng = rng_stream(config.seed, "purchasing")
         self.busy_operators: set[str] = set()
+        #: equipment → (sim second it went down, expected repair seconds)
+        self.down_since: dict[str, tuple[float, float]] = {}
         self.roster: dict[str, list[tuple[str, frozenset[str], str | None]]] = {}
         for person in plant.personnel:
             self.roster.setdefault(person.shift_id, []).append(
@@ -133,6 +137,8 @@ class Plant:
     def send(self, command: Command) -> Any:
         name = type(command).__name__
         self.commands_sent[name] += 1
+        if isinstance(command, StartDowntime | EndDowntime):
+            self._track_downtime(command)
         try:
             result = self.gateway.handle(command)
         except PlantloopError as exc:
@@ -148,6 +154,26 @@ class Plant:
             if event is not None:
                 self.shop_floor_events.append(event)
         return result
+
+    def _track_downtime(self, command: StartDowntime | EndDowntime) -> None:
+        """Remember outages for the snapshot; reschedule on them when the policy asks to."""
+        eq = command.equipment_id
+        if isinstance(command, StartDowntime):
+            repair_s = (
+                self.config.pm_duration_h * 3600.0
+                if command.reason_code == "PM"
+                else self.machines[eq].spec.reliability.mttr_h * 3600.0
+            )
+            self.down_since[eq] = (self.env.now, repair_s)
+        else:
+            self.down_since.pop(eq, None)
+        if self.policy.publish_on_downtime:
+            # the machine's state changes right after this command; plan on the state it is going to
+            self.env.process(self._publish_soon())
+
+    def _publish_soon(self) -> Any:
+        yield self.env.timeout(0)
+        self.publish()
 
     @property
     def now_at(self) -> Any:
@@ -187,37 +213,10 @@ class Plant:
         return items
 
     def snapshot(self) -> PlantSnapshot:
-        views = []
-        for op in self.waiting.values():
-            wo = op.work_order
-            prev_done = op.index == 0 or wo.operations[op.index - 1].state is OpState.DONE
-            ready = prev_done and all(c.completed_s is not None for c, _ in op.child_needs)
-            qty = op.qty_in or wo.qty
-            spec = op.spec
-            views.append(
-                OperationView(
-                    operation_id=op.id,
-                    work_order_id=wo.id,
-                    material_id=wo.material_id,
-                    family=wo.family,
-                    work_center_id=op.work_center_id,
-                    alternatives=tuple(spec.work_center_ids),
-                    ready=ready,
-                    run_s=qty * spec.run_time_s_per_unit / self.mean_speed[op.work_center_id],
-                    setup_s=spec.setup_time_s,
-                    minor_setup_s=spec.minor_setup_time_s,
-                    remaining_s=op.remaining_s,
-                    due_s=wo.due_s,
-                    priority=wo.priority,
-                    released_s=wo.released_s or 0.0,
-                    order_index=op.order_index,
-                )
-            )
-        machines = [
-            MachineView(m.id, m.work_center_id, m.last_family, m.status.name.lower())
-            for m in self.machines.values()
-        ]
-        return PlantSnapshot(self.env.now, self.now_at, views, machines, dict(self.equipment_count))
+        """What a scheduler may know now (see :mod:`plantloop.sim.snapshot`)."""
+        from plantloop.sim.snapshot import take_snapshot
+
+        return take_snapshot(self)
 
     def publish(self) -> None:
         """Ask the policy for lists; publish those that changed (ignoring operations that started)."""

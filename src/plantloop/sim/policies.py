@@ -9,6 +9,9 @@ maintenance on (every that fraction of the mean operating time between failures)
 - ``atcs``: Apparent Tardiness Cost with Setups (Lee, Bhaskaran & Pinedo 1997) — weighted shortest
   processing time discounted by slack and by the setup from the last family — with least-slack order
   for the tail of the list, balancing across alternative work centers; preventive maintenance by hours.
+- ``aps``: plantloop's finite-capacity scheduler (CP-SAT, ``optimize/scheduling/twin.py``) plans all open
+  work over alternative equipment, setups, shifts and outages on every order release, every hour and
+  when a machine goes down or comes back, and publishes the plan as pinned dispatch lists.
 - ``loop``: plug in any rule (the scheduling optimizer): ``make_policy("loop", rule=my_rule)``.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -45,6 +48,15 @@ class OperationView:
     released_s: float
     order_index: int
     equipment_id: str | None = None
+    #: routing step number, quantity entering the step and standard run seconds per unit (at speed 1)
+    seq: int = 0
+    qty: float = 0.0
+    run_s_per_unit: float = 0.0
+    #: child work orders (BOM components) not finished yet whose lots this operation consumes
+    after_work_orders: tuple[str, ...] = ()
+    parent_work_order_id: str | None = None
+    #: running operations only: expected working seconds left (setup and run at standard speed)
+    remaining_work_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +65,10 @@ class MachineView:
     work_center_id: str
     last_family: str | None
     status: str
+    speed_factor: float = 1.0
+    last_material: str | None = None
+    #: when the machine is expected back (sim seconds) if it is down, else 0
+    available_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,10 @@ class PlantSnapshot:
     operations: list[OperationView]
     machines: list[MachineView]
     equipment_count: dict[str, int]
+    #: operations in progress (``equipment_id`` set, ``remaining_work_s`` estimated)
+    running: list[OperationView] = field(default_factory=list)
+    #: the shift calendar's working windows from now on, in sim seconds
+    working_windows: tuple[tuple[float, float], ...] = ()
 
 
 DispatchRule = Callable[[PlantSnapshot], list[DispatchEntry]]
@@ -74,6 +94,8 @@ class Policy:
     pm_interval_fraction: float | None = None
     publish_interval_s: float | None = None
     publish_on_release: bool = True
+    #: ask the rule for new lists when a machine goes down or comes back (rescheduling on disruption)
+    publish_on_downtime: bool = False
 
 
 def _entries(lists: dict[str, list[OperationView]]) -> list[DispatchEntry]:
@@ -185,7 +207,14 @@ def _atcs() -> Policy:
     return Policy("atcs", SetupAwareAtc(), pm_interval_fraction=0.5, publish_interval_s=3600.0)
 
 
-POLICIES: dict[str, Callable[[], Policy]] = {"baseline": _baseline, "atcs": _atcs}
+def _aps() -> Policy:
+    # imported here: the scheduler depends on the simulator's views, not the other way round
+    from plantloop.optimize.scheduling.twin import ApsDispatch
+
+    return Policy("aps", ApsDispatch(), publish_interval_s=3600.0, publish_on_downtime=True)
+
+
+POLICIES: dict[str, Callable[[], Policy]] = {"baseline": _baseline, "atcs": _atcs, "aps": _aps}
 
 
 def register_policy(name: str, factory: Callable[[], Policy]) -> None:

@@ -27,6 +27,7 @@ class ViolationKind(Enum):
     UNAVAILABLE = "unavailable"
     RELEASE = "release"
     EARLIEST_START = "earliest_start"
+    COMPONENT = "component"
     FROZEN = "frozen"
 
 
@@ -92,11 +93,28 @@ def _check_operation(problem: Problem, key: OpKey, a: Assignment) -> list[Violat
 
 def _check_precedence(problem: Problem, seen: dict[OpKey, Assignment]) -> list[Violation]:
     out: list[Violation] = []
+    ends: dict[str, int] = {}
+    for (j, _), a in seen.items():
+        ends[problem.jobs[j].id] = max(ends.get(problem.jobs[j].id, 0), a.end)
     for j, job in enumerate(problem.jobs):
         for o in range(1, len(job.operations)):
             prev, cur = seen.get((j, o - 1)), seen.get((j, o))
             if prev is not None and cur is not None and cur.start < prev.end:
                 out.append(Violation(ViolationKind.PRECEDENCE, j, o, f"starts {cur.start} before {prev.end}"))
+        for o, op in enumerate(job.operations):
+            cur = seen.get((j, o))
+            if cur is None or (j, o) in problem.frozen:
+                continue
+            for dep in op.after_jobs:
+                if dep in ends and cur.start < ends[dep]:
+                    out.append(
+                        Violation(
+                            ViolationKind.COMPONENT,
+                            j,
+                            o,
+                            f"starts {cur.start} before job {dep} ends {ends[dep]}",
+                        )
+                    )
     return out
 
 
@@ -108,6 +126,14 @@ def _check_machines(problem: Problem, seen: dict[OpKey, Assignment]) -> list[Vio
             per_machine.setdefault(a.machine, []).append(a)
     for machine, items in per_machine.items():
         items.sort(key=lambda a: (a.start, a.end))
+        first = items[0]
+        initial = problem.initial_setup.get(machine)
+        if initial is not None and (first.job, first.op) not in problem.frozen:
+            setup = problem.setup_time(machine, initial, problem.setup_class((first.job, first.op)))
+            if first.start < setup:
+                out.append(
+                    Violation(ViolationKind.SETUP, first.job, first.op, f"needs {setup} setup from {initial}")
+                )
         for prev, cur in itertools.pairwise(items):
             if cur.start < prev.end:
                 out.append(
@@ -119,7 +145,9 @@ def _check_machines(problem: Problem, seen: dict[OpKey, Assignment]) -> list[Vio
                     )
                 )
                 continue
-            setup = problem.setup_time(machine, problem.jobs[prev.job].family, problem.jobs[cur.job].family)
+            setup = problem.setup_time(
+                machine, problem.setup_class((prev.job, prev.op)), problem.setup_class((cur.job, cur.op))
+            )
             if cur.start < prev.end + setup:
                 out.append(
                     Violation(

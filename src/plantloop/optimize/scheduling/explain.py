@@ -23,6 +23,7 @@ class ConstraintKind(Enum):
     UNAVAILABILITY = "unavailability"
     RELEASE = "release"
     MATERIAL = "material"
+    COMPONENT = "component"  # waits for a child work order (BOM component) to finish
     FROZEN = "frozen"
     LEAD_TIME = "lead_time"
     IDLE = "idle"  # nothing tight: the plan leaves slack here
@@ -81,10 +82,14 @@ def _why(problem: Problem, schedule: Schedule, a: Assignment) -> tuple[Constrain
         return ConstraintKind.FROZEN, None
     if a.op > 0 and keyed[(a.job, a.op - 1)].end == a.start:
         return ConstraintKind.PRECEDENCE, (a.job, a.op - 1)
-    fam = job.family
+    for dep in problem.component_jobs((a.job, a.op)):
+        last = len(problem.jobs[dep].operations) - 1
+        if keyed[(dep, last)].end == a.start:
+            return ConstraintKind.COMPONENT, (dep, last)
+    cls = problem.setup_class((a.job, a.op))
     for b in schedule.assignments:
         if b.machine == a.machine and (b.job, b.op) != (a.job, a.op) and b.end > b.start:
-            setup = problem.setup_time(a.machine, problem.jobs[b.job].family, fam)
+            setup = problem.setup_time(a.machine, problem.setup_class((b.job, b.op)), cls)
             if b.end + setup == a.start and b.start <= a.start:
                 return ConstraintKind.CAPACITY, (b.job, b.op)
     for u in problem.unavailable:
@@ -159,6 +164,9 @@ def _detail(problem: Problem, step: Step) -> str:
         return f"{label} unavailable until {step.start}"
     if step.reason is ConstraintKind.MATERIAL:
         return f"material for job {problem.jobs[step.job].id} op {step.op} available at {step.start}"
+    if step.reason is ConstraintKind.COMPONENT and step.blocker is not None:
+        other = problem.jobs[step.blocker[0]].id
+        return f"waits for component order {other}"
     if step.reason is ConstraintKind.FROZEN:
         return f"frozen operation on {label}"
     return f"{step.reason.value} at {step.start}"

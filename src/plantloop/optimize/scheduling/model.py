@@ -4,10 +4,12 @@ Formulation, per operation: one start variable shared by all its alternatives; e
 optional fixed-size interval on its machine (a single-option operation gets a plain fixed-size interval,
 no literal); ``end = start + Σ duration·presence``. Per machine one NoOverlap over its intervals and its
 unavailable windows; where the machine has sequence-dependent setups an add_circuit over the optional
-intervals adds ``start_j ≥ end_i + setup(i, j)`` on the chosen arcs. Frozen operations get fixed start and
-machine. Redundant constraints that tighten the bound: a makespan lower bound from machine loads with heads
-and tails and from job lengths, and, for flexible problems, a cumulative over all operations with the
-number of machines as capacity.
+intervals adds ``start_j ≥ end_i + setup(i, j)`` on the chosen arcs (and ``start_j ≥ setup(initial, j)``
+on the arc from the depot, for the class the machine is set up for at time 0). Component links add
+``start ≥ end of the component job``. Frozen operations get fixed start and machine. Redundant
+constraints that tighten the bound: a makespan lower bound from machine loads with heads and tails and
+from job lengths, and, for flexible problems, a cumulative over all operations with the number of
+machines as capacity.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class ModelVars:
 
     def weighted_tardiness(self, problem: Problem) -> cp_model.LinearExprT:
         return sum(problem.jobs[j].weight * t for j, t in self.tardiness.items())
+
+    def flow_time(self, problem: Problem) -> cp_model.LinearExprT:
+        """Σ (end − release): the constant releases are dropped (they do not change the optimum)."""
+        return sum(self.job_end.values())
 
     def add_hint(self, problem: Problem, schedule: Schedule) -> None:
         by_key = schedule.by_key()
@@ -170,15 +176,23 @@ def build_model(problem: Problem, *, horizon: int, redundant: bool = True) -> Mo
         model.add(job_end == mv.end[last])
         mv.job_end[j] = job_end
         if job.due is not None:
-            tard = model.new_int_var(0, horizon, f"t{j}")
+            tard = model.new_int_var(0, max(0, horizon - job.due), f"t{j}")
             model.add(tard >= job_end - job.due)
             mv.tardiness[j] = tard
+    index = {job.id: j for j, job in enumerate(problem.jobs)}
+    for j, job in enumerate(problem.jobs):
+        for o, op in enumerate(job.operations):
+            if (j, o) in problem.frozen:
+                continue
+            for dep in op.after_jobs:
+                if dep in index:
+                    model.add(mv.start[(j, o)] >= mv.job_end[index[dep]])
     for u in problem.unavailable:
         iv = model.new_fixed_size_interval_var(u.start, u.end - u.start, f"u{u.machine}_{u.start}")
         per_machine.setdefault(u.machine, []).append(((-1, -1), iv, u.end - u.start, None))
     for machine, items in per_machine.items():
         model.add_no_overlap([iv for _, iv, _, _ in items])
-        if problem.has_setups(machine):
+        if problem.has_setups(machine) or machine in problem.initial_setup:
             _add_setup_circuit(problem, mv, machine, [(k, d, lit) for k, _, d, lit in items if k[0] >= 0])
     lb = makespan_lower_bound(problem)
     mv.makespan = model.new_int_var(min(lb, horizon), horizon, "makespan")
@@ -207,16 +221,19 @@ def _add_setup_circuit(
         named[(key, None)] = model.new_bool_var("")
         arcs.append((0, i, named[(None, key)]))
         arcs.append((i, 0, named[(key, None)]))
+        first_setup = problem.initial_setup_time(machine, key)
+        if first_setup > 0 and key not in problem.frozen:
+            model.add(mv.start[key] >= first_setup).only_enforce_if(named[(None, key)])
+    classes = [problem.setup_class(k) for k, _, _ in items]
     for i, (ki, di, _) in enumerate(items, start=1):
-        fi = problem.jobs[ki[0]].family
+        fi = classes[i - 1]
         for k, (kk, _, _) in enumerate(items, start=1):
             if i == k:
                 continue
-            fk = problem.jobs[kk[0]].family
             arc = model.new_bool_var("")
             named[(ki, kk)] = arc
             arcs.append((i, k, arc))
-            setup = problem.setup_time(machine, fi, fk)
+            setup = problem.setup_time(machine, fi, classes[k - 1])
             model.add(mv.start[kk] >= mv.start[ki] + di + setup).only_enforce_if(arc)
     model.add_circuit(arcs)
     mv.circuits[machine] = (named, empty)

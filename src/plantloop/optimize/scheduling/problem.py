@@ -2,8 +2,11 @@
 
 A :class:`Problem` holds jobs (release, due date, weight, product family), each an ordered list of
 :class:`Operation` s with alternative ``(machine, duration)`` :class:`Option` s, sequence-dependent setup
-times per machine by family, machine unavailable intervals (shifts off, maintenance), frozen operations
-(already started: fixed machine and start) and optional earliest starts (material availability).
+times per machine by *setup class* (an operation's class defaults to its job's family; a plant uses the
+product and routing step), the class each machine is set up for at time 0, machine unavailable intervals
+(shifts off, maintenance, breakdowns), frozen operations (already started: fixed machine and start),
+earliest starts (purchased material availability) and component links: an operation that consumes the
+output of another job (a child work order of the BOM) starts after that job ends.
 
 Times are integers: seconds for a plant, the file's time units for benchmark instances. Jobs, operations
 and machines are addressed by 0-based position internally; ``Problem.machine_base`` keeps the machine
@@ -31,11 +34,22 @@ class SchedulingInputError(InvalidInput):
 
 
 class Objective(Enum):
-    """What the solver minimises."""
+    """What the solver minimises.
+
+    ``TARDINESS_AND_FLOW`` is the plant objective: ``TARDINESS_OVER_FLOW`` · Σ weight · tardiness + Σ
+    (end − release) over jobs — on-time delivery first, then short lead times (a weighted sum, not a
+    strict lexicographic order, so that one solve covers both). ``TARDINESS_THEN_MAKESPAN`` is strictly
+    lexicographic (two solves).
+    """
 
     MAKESPAN = "makespan"
     WEIGHTED_TARDINESS = "weighted_tardiness"
     TARDINESS_THEN_MAKESPAN = "tardiness_then_makespan"
+    TARDINESS_AND_FLOW = "tardiness_and_flow"
+
+
+#: In ``TARDINESS_AND_FLOW``, one time unit of weighted tardiness costs as much as this many of flow time.
+TARDINESS_OVER_FLOW = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +62,17 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """One step of a job; ``earliest_start`` models material availability."""
+    """One step of a job; ``earliest_start`` models material availability, ``after_jobs`` components.
+
+    ``setup_class`` keys the machine's setup matrix (``None``: the job's family); ``after_jobs`` names jobs
+    whose output this operation consumes, so it starts after they end (jobs not in the problem are done).
+    """
 
     options: tuple[Option, ...]
     earliest_start: int = 0
     name: str = ""
+    setup_class: str | None = None
+    after_jobs: tuple[str, ...] = ()
 
     def min_duration(self) -> int:
         return min(o.duration for o in self.options)
@@ -113,6 +133,8 @@ class Problem:
     unavailable: tuple[Unavailability, ...] = ()
     frozen: Mapping[OpKey, FrozenOp] = field(default_factory=dict)
     name: str = ""
+    #: the setup class each machine is set up for at time 0 (missing: no setup before its first operation)
+    initial_setup: Mapping[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.n_machines <= 0:
@@ -137,6 +159,36 @@ class Problem:
         for u in self.unavailable:
             if u.end <= u.start or not 0 <= u.machine < self.n_machines:
                 raise SchedulingInputError("bad unavailable interval", machine=u.machine, start=u.start)
+        self._check_components()
+
+    def _check_components(self) -> None:
+        """Component links must name other jobs and must not form a cycle."""
+        ids = {job.id for job in self.jobs}
+        if len(ids) != len(self.jobs):
+            raise SchedulingInputError("job ids must be unique", problem=self.name)
+        deps: dict[str, set[str]] = {}
+        for job in self.jobs:
+            for op in job.operations:
+                for dep in op.after_jobs:
+                    if dep == job.id:
+                        raise SchedulingInputError("a job cannot wait for itself", job_id=job.id)
+                    if dep in ids:
+                        deps.setdefault(job.id, set()).add(dep)
+        state: dict[str, int] = {}
+        for start in deps:
+            stack = [(start, iter(sorted(deps.get(start, ()))))]
+            state[start] = state.get(start, 0) or 1
+            while stack:
+                node, children = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    state[node] = 2
+                    stack.pop()
+                elif state.get(child, 0) == 1:
+                    raise SchedulingInputError("component links form a cycle", job_id=child)
+                elif state.get(child, 0) == 0:
+                    state[child] = 1
+                    stack.append((child, iter(sorted(deps.get(child, ())))))
 
     # ---- lookups -------------------------------------------------------------------------------------
     @property
@@ -151,11 +203,29 @@ class Problem:
     def op(self, key: OpKey) -> Operation:
         return self.jobs[key[0]].operations[key[1]]
 
-    def setup_time(self, machine: int, from_family: str, to_family: str) -> int:
+    def setup_time(self, machine: int, from_class: str, to_class: str) -> int:
         table = self.setups.get(machine)
         if not table:
             return 0
-        return table.get((from_family, to_family), 0)
+        return table.get((from_class, to_class), 0)
+
+    def setup_class(self, key: OpKey) -> str:
+        """The class keying the setup matrix for this operation (its own, else its job's family)."""
+        op = self.jobs[key[0]].operations[key[1]]
+        return op.setup_class if op.setup_class is not None else self.jobs[key[0]].family
+
+    def initial_setup_time(self, machine: int, key: OpKey) -> int:
+        """Setup before ``key`` when it is the first operation on ``machine`` (from ``initial_setup``)."""
+        initial = self.initial_setup.get(machine)
+        return 0 if initial is None else self.setup_time(machine, initial, self.setup_class(key))
+
+    def component_jobs(self, key: OpKey) -> list[int]:
+        """Indices of the jobs (present in the problem) whose output operation ``key`` consumes."""
+        deps = self.jobs[key[0]].operations[key[1]].after_jobs
+        if not deps:
+            return []
+        index = {job.id: j for j, job in enumerate(self.jobs)}
+        return [index[d] for d in deps if d in index]
 
     def has_setups(self, machine: int | None = None) -> bool:
         machines = [machine] if machine is not None else list(self.setups)
@@ -216,9 +286,18 @@ class Schedule:
                 total += job.weight * max(0, ends.get(j, 0) - job.due)
         return total
 
+    def flow_time(self, problem: Problem) -> int:
+        """Σ (end − release) over jobs: the total lead time."""
+        ends: dict[int, int] = {}
+        for a in self.assignments:
+            ends[a.job] = max(ends.get(a.job, 0), a.end)
+        return sum(ends.get(j, 0) - job.release for j, job in enumerate(problem.jobs))
+
     def value(self, problem: Problem, objective: Objective) -> int:
         if objective is Objective.MAKESPAN:
             return self.makespan
+        if objective is Objective.TARDINESS_AND_FLOW:
+            return TARDINESS_OVER_FLOW * self.weighted_tardiness(problem) + self.flow_time(problem)
         return self.weighted_tardiness(problem)
 
     def machine_sequences(self) -> dict[int, list[Assignment]]:

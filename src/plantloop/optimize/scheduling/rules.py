@@ -7,7 +7,9 @@ to repair a previous plan) ignores start times and follows the priority alone.
 
 Machines are append-only: an operation goes after the last one placed on its machine, never into an
 earlier idle gap, except that fixed blocks (unavailable intervals, frozen operations) are stepped over
-when the operation plus its setups cannot fit before them. Setups are sequence dependent by family.
+when the operation plus its setups cannot fit before them. Setups are sequence dependent by setup class
+(from the machine's initial class before its first operation). An operation that consumes another job's
+output (component link) becomes a candidate only when that job is fully placed.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ class Rule(Enum):
 @dataclass(slots=True)
 class _Machine:
     ready: int = 0
-    last_family: str | None = None
-    # fixed blocks (start, end, family or None for unavailability), sorted by start
+    last_class: str | None = None
+    # fixed blocks (start, end, setup class or None for unavailability), sorted by start
     blocks: tuple[tuple[int, int, str | None], ...] = ()
 
 
@@ -49,7 +51,7 @@ class _Candidate:
 
 def _earliest_start(problem: Problem, ms: _Machine, machine: int, t0: int, duration: int, family: str) -> int:
     prev_end = ms.ready
-    prev_fam = ms.last_family
+    prev_fam = ms.last_class
     for bs, be, bfam in ms.blocks:
         if be <= ms.ready:
             continue
@@ -71,8 +73,11 @@ def _machines(problem: Problem) -> list[_Machine]:
         blocks[u.machine].append((u.start, u.end, None))
     for (j, o), fz in problem.frozen.items():
         d = problem.jobs[j].operations[o].duration_on(fz.machine)
-        blocks[fz.machine].append((fz.start, fz.start + d, problem.jobs[j].family))
-    return [_Machine(blocks=tuple(sorted(b, key=lambda x: (x[0], x[1])))) for b in blocks]
+        blocks[fz.machine].append((fz.start, fz.start + d, problem.setup_class((j, o))))
+    return [
+        _Machine(last_class=problem.initial_setup.get(m), blocks=tuple(sorted(b, key=lambda x: (x[0], x[1]))))
+        for m, b in enumerate(blocks)
+    ]
 
 
 PriorityFn = Callable[[int, int, _Candidate], tuple[float, ...]]
@@ -102,6 +107,15 @@ def list_schedule(
     # which jobs' current candidate may use a machine
     watchers: list[set[int]] = [set() for _ in range(problem.n_machines)]
     remaining = problem.n_ops
+    index = {job.id: j for j, job in enumerate(problem.jobs)}
+    # component links: job → jobs waiting for it; done_at[j] once every operation of j is placed
+    waiting_for: list[list[int]] = [[] for _ in range(n)]
+    for j, job in enumerate(problem.jobs):
+        for op in job.operations:
+            for dep in op.after_jobs:
+                if dep in index:
+                    waiting_for[index[dep]].append(j)
+    done_at: list[int | None] = [None] * n
 
     def advance_frozen(j: int) -> None:
         job = problem.jobs[j]
@@ -112,6 +126,8 @@ def list_schedule(
             placed.append(Assignment(job=j, op=o, machine=fz.machine, start=fz.start, end=fz.start + d))
             job_ready[j] = max(job_ready[j], fz.start + d)
             next_op[j] += 1
+        if next_op[j] == len(job.operations):
+            done_at[j] = job_ready[j]
 
     for j in range(n):
         advance_frozen(j)
@@ -124,11 +140,18 @@ def list_schedule(
             return None
         op = job.operations[o]
         t0 = max(job_ready[j], op.earliest_start)
+        for dep in op.after_jobs:
+            if dep in index:
+                dep_done = done_at[index[dep]]
+                if dep_done is None:
+                    return None  # its component is not placed yet
+                t0 = max(t0, dep_done)
+        cls = problem.setup_class((j, o))
 
         def best_of(options: tuple[Option, ...]) -> _Candidate | None:
             best: _Candidate | None = None
             for opt in options:
-                s = _earliest_start(problem, machines[opt.machine], opt.machine, t0, opt.duration, job.family)
+                s = _earliest_start(problem, machines[opt.machine], opt.machine, t0, opt.duration, cls)
                 c = _Candidate(s, s + opt.duration, opt.duration, opt.machine, t0)
                 if best is None or (c.end, c.duration, c.machine) < (best.end, best.duration, best.machine):
                     best = c
@@ -163,7 +186,7 @@ def list_schedule(
         remaining -= 1
         ms = machines[c.machine]
         ms.ready = c.end
-        ms.last_family = problem.jobs[j].family
+        ms.last_class = problem.setup_class((j, o))
         job_ready[j] = c.end
         next_op[j] += 1
         before = len(placed)
@@ -172,6 +195,8 @@ def list_schedule(
         dirty = set(watchers[c.machine])
         watchers[c.machine] = set()
         dirty.add(j)
+        if done_at[j] is not None:
+            dirty.update(waiting_for[j])
     return Schedule(assignments=tuple(sorted(placed, key=lambda a: (a.job, a.op))))
 
 

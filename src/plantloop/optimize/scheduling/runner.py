@@ -13,9 +13,15 @@ from plantloop.optimize.scheduling.problem import Assignment, Problem, Schedule
 
 @dataclass(frozen=True, slots=True)
 class SolveParams:
-    """Explicit solver limits: wall time, parallel workers, seed."""
+    """Explicit solver limits: wall time, parallel workers, seed.
+
+    ``deterministic_time`` (CP-SAT's work units, roughly seconds on a fast core) stops the search by work
+    done instead of wall time: with one worker and a fixed seed a run is then reproducible on any machine
+    under any load (the simulator's closed loop needs that); the wall limit still applies as a safety net.
+    """
 
     time_limit_s: float = 10.0
+    deterministic_time: float | None = None
     num_workers: int = 2
     random_seed: int = 0
     use_hint: bool = True
@@ -34,6 +40,8 @@ def solver_for(params: SolveParams, time_limit_s: float | None = None) -> cp_mod
     p.relative_gap_limit = 0.0
     p.absolute_gap_limit = 0.0
     p.log_search_progress = params.log
+    if params.deterministic_time is not None:
+        p.max_deterministic_time = params.deterministic_time
     # The incumbent comes from the dispatching rules (hint), so first-solution heuristics and generic
     # MIP helpers only take time from the scheduling LNS workers.
     for name in ("fj", "feasibility_pump", "ls", "rins/rens"):

@@ -20,7 +20,7 @@ from ortools.sat.python import cp_model
 from plantloop.optimize.scheduling.check import Violation, check_schedule
 from plantloop.optimize.scheduling.lns import improve_makespan
 from plantloop.optimize.scheduling.model import ModelVars, build_model, makespan_lower_bound, safe_horizon
-from plantloop.optimize.scheduling.problem import Objective, Problem, Schedule
+from plantloop.optimize.scheduling.problem import TARDINESS_OVER_FLOW, Objective, Problem, Schedule
 from plantloop.optimize.scheduling.rules import best_rule_schedule
 from plantloop.optimize.scheduling.runner import SolveParams, extract_schedule, solver_for
 
@@ -118,7 +118,21 @@ def _primary(problem: Problem, mv: ModelVars, objective: Objective) -> cp_model.
     if objective is Objective.MAKESPAN:
         assert mv.makespan is not None
         return mv.makespan
+    if objective is Objective.TARDINESS_AND_FLOW:
+        # Schedule.value adds the constant Σ release; the solver minimises without it
+        releases = sum(job.release for job in problem.jobs)
+        expr: cp_model.LinearExprT = (
+            TARDINESS_OVER_FLOW * cast(Any, _tardiness(problem, mv)) + mv.flow_time(problem) - releases
+        )
+        return expr
     return _tardiness(problem, mv)
+
+
+def first_phase(objective: Objective) -> Objective:
+    """The objective of the first (or only) solve: lexicographic objectives start with tardiness."""
+    if objective is Objective.TARDINESS_THEN_MAKESPAN:
+        return Objective.WEIGHTED_TARDINESS
+    return objective
 
 
 def solve(
@@ -131,7 +145,7 @@ def solve(
     """Solve ``problem`` for ``objective`` within ``params.time_limit_s``; the result is always checked."""
     params = params or SolveParams()
     t0 = time.perf_counter()
-    first = Objective.MAKESPAN if objective is Objective.MAKESPAN else Objective.WEIGHTED_TARDINESS
+    first = first_phase(objective)
     _, rule_sched = best_rule_schedule(problem, first)
     incumbent = rule_sched
     better = hint is not None and hint.value(problem, first) <= incumbent.value(problem, first)
