@@ -7,7 +7,9 @@ reader and relay for a plant — nothing is created at import time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
@@ -38,11 +40,16 @@ from plantloop.mes.repository import InMemoryStore
 from plantloop.mes.sql_store import SqlAlchemyStore
 from plantloop.mes.unit_of_work import UnitOfWorkFactory
 
+if TYPE_CHECKING:
+    from plantloop.runtime.platform import DataPlatformRuntime
+
 
 @dataclass
 class Container:
     settings: Settings
     plant: PlantDefinition
+    #: The process's "now" (for the demo: accelerated plant time). Everything that stamps or filters by
+    #: the current time — the bus, live metrics, the status page, the UI — asks this clock.
     clock: Clock
     uow_factory: UnitOfWorkFactory
     bus: MessageBus
@@ -54,6 +61,11 @@ class Container:
     decisions: DecisionService
     audit: AuditLog
     engine: Engine | None = None
+    #: The in-process data platform (ODS store, warehouse, live metrics) when a long-running process
+    #: (``plantloop demo``) runs one; ``None`` for the bare API. Its clock is :attr:`clock`.
+    platform: DataPlatformRuntime | None = None
+    #: What the long-running process is doing (plant time, simulator, landing, builds), if one runs.
+    runtime_status: Callable[[], dict[str, Any]] | None = None
     #: Things to stop on shutdown (background threads: relay, simulator …), called in reverse order.
     closers: list[object] = field(default_factory=list)
 

@@ -14,7 +14,7 @@ app = typer.Typer(
 )
 
 #: CLI modules under plantloop.cli; each exposes ``register(app)``.
-MODULES: tuple[str, ...] = ("sim", "serve", "collect", "analytics", "schedule", "platform")
+MODULES: tuple[str, ...] = ("sim", "serve", "demo", "collect", "analytics", "schedule", "platform")
 
 for _name in MODULES:
     importlib.import_module(f"plantloop.cli.{_name}").register(app)

@@ -85,6 +85,16 @@ class MesQueries:
         with self._txn() as txn:
             return {str(k): v for k, v in txn.count_by(orm.work_orders, "status").items()}
 
+    def operation_counts(self) -> dict[str, int]:
+        """Operations by status (pending, ready, running, paused, completed, cancelled)."""
+        with self._txn() as txn:
+            return {str(k): v for k, v in txn.count_by(orm.operations, "status").items()}
+
+    def event_counts(self) -> dict[str, int]:
+        """Events in the outbox by type."""
+        with self._txn() as txn:
+            return {str(k): v for k, v in txn.count_by(orm.outbox, "type").items()}
+
     # ---- dispatch ------------------------------------------------------------------------------
     def dispatch_list(self, work_center_id: str, *, ready_only: bool = False) -> list[DispatchItem]:
         """The ordered list operators at ``work_center_id`` see (see :mod:`plantloop.mes.domain.dispatch`)."""

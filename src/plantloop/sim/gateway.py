@@ -10,6 +10,7 @@ order explosion, keeps the last published dispatch lists and otherwise lists rel
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,12 +36,25 @@ class DispatchItem:
     position: int = 0
 
 
+class DispatchLine(Protocol):
+    """What the simulator reads of a dispatch-list line (the MES's own item has more)."""
+
+    @property
+    def operation_id(self) -> str: ...
+
+    @property
+    def work_center_id(self) -> str: ...
+
+    @property
+    def equipment_id(self) -> str | None: ...
+
+
 class MesGateway(Protocol):
     def handle(self, command: Command) -> Any:
         """Send one command; returns the handler result (CreateWorkOrder: the created work order ids)."""
         ...
 
-    def dispatch_list(self, work_center_id: str) -> list[DispatchItem]:
+    def dispatch_list(self, work_center_id: str) -> Sequence[DispatchLine]:
         """The current ordered dispatch list of a work center (open operations)."""
         ...
 
