@@ -8,6 +8,8 @@
           │    └── PayloadTooLarge                  over the size limit (API 413)
           ├── IdempotencyKeyReused (Conflict)      same idempotency key, different body (API 409)
           ├── UnknownEntity (NotFound)             no data contract for that entity (API 404)
+          ├── QuarantineRecordNotFound (NotFound)  no quarantined record with that id (API 404)
+          ├── QuarantineRecordClosed (Conflict)    the record was released or discarded already (API 409)
           └── SourceUnavailable                    a broker / server / database cannot be reached: transient
 
 Single bad records are never raised: they are quarantined with a :class:`QuarantineReason`.
@@ -48,6 +50,8 @@ class InvalidSourceInput(CollectError, InvalidInput):
 
 class PayloadTooLarge(InvalidSourceInput):
     code = "payload_too_large"
+    #: HTTP status for ``api/errors.py`` (more precise than the 422 of its InvalidInput base).
+    http_status = 413
 
 
 class IdempotencyKeyReused(CollectError, Conflict):
@@ -65,6 +69,27 @@ class UnknownEntity(CollectError, NotFound):
         super().__init__(f"no data contract for {kind} entity {entity!r}", kind=kind, entity=entity)
         self.kind = kind
         self.entity = entity
+
+
+class QuarantineRecordNotFound(CollectError, NotFound):
+    code = "quarantine_record_not_found"
+
+    def __init__(self, quarantine_id: int) -> None:
+        super().__init__(f"no quarantined record {quarantine_id}", quarantine_id=quarantine_id)
+        self.quarantine_id = quarantine_id
+
+
+class QuarantineRecordClosed(CollectError, Conflict):
+    code = "quarantine_record_closed"
+
+    def __init__(self, quarantine_id: int, status: str) -> None:
+        super().__init__(
+            f"quarantined record {quarantine_id} is {status}, not open",
+            quarantine_id=quarantine_id,
+            status=status,
+        )
+        self.quarantine_id = quarantine_id
+        self.status = status
 
 
 class SourceUnavailable(CollectError):

@@ -1,16 +1,22 @@
 """Landing: the one path every source takes from a parsed batch to the ODS (or the quarantine).
 
-``Landing.land`` picks the contracts of the source kind, compiles the validation policy to row checks and
-hands the batch to the :class:`~plantloop.dataplatform.ingest.OdsStore`, which lands rows, quarantine,
-ledger counts and the source's checkpoint in one transaction.
+``Landing.land`` (a :class:`CandidateBatch` built row by row) and ``Landing.land_arrow`` (an Arrow table
+of :data:`~plantloop.dataplatform.ingest.schema.LANDING_SCHEMA`, built column by column) pick the
+contracts of the source kind, compile the validation policy to row checks and hand the batch to the
+:class:`~plantloop.dataplatform.ingest.OdsStore`, which lands rows, quarantine, ledger counts and the
+source's checkpoint in one transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from plantloop.collect.batch import CandidateBatch
 from plantloop.collect.contracts import CONTRACTS, Contract, SourceKind, contract_for, table_name
+from plantloop.collect.errors import UnknownEntity
 from plantloop.collect.validation import ValidationPolicy
 from plantloop.dataplatform.ingest.store import LandResult, OdsStore, RowCheck
 from plantloop.mes.masterdata.schema import PlantDefinition
@@ -33,23 +39,29 @@ class Landing:
             store.set_known_equipment(known_equipment)
 
     @classmethod
-    def for_plant(cls, store: OdsStore, plant: PlantDefinition, **kw: object) -> Landing:
-        return cls(store, known_equipment=plant.equipment_paths.values(), **kw)  # type: ignore[arg-type]
+    def for_plant(
+        cls,
+        store: OdsStore,
+        plant: PlantDefinition,
+        *,
+        policies: dict[SourceKind, ValidationPolicy] | None = None,
+    ) -> Landing:
+        return cls(store, known_equipment=plant.equipment_paths.values(), policies=policies)
 
     def policy(self, kind: SourceKind) -> ValidationPolicy:
         return self.policies.get(kind) or ValidationPolicy(check_equipment=kind is not SourceKind.FILES)
 
-    def contracts(self, kind: SourceKind, batch: CandidateBatch) -> list[Contract]:
-        if kind is SourceKind.LEGACY:
-            names = {e for e in batch.entity if e}
-            out = []
-            for name in sorted(names):
-                try:
-                    out.append(contract_for(kind, name))
-                except Exception:
-                    continue
-            return out
-        return list(CONTRACTS[kind].values())
+    def contracts(self, kind: SourceKind, entities: Iterable[str | None] = ()) -> list[Contract]:
+        """The contracts a batch is checked against; legacy tables get one open contract per table."""
+        if kind is not SourceKind.LEGACY:
+            return list(CONTRACTS[kind].values())
+        out = []
+        for name in sorted({e for e in entities if e}):
+            try:
+                out.append(contract_for(kind, name))
+            except UnknownEntity:
+                continue  # its rows fail the unknown-entity check and are quarantined
+        return out
 
     def land(
         self,
@@ -61,16 +73,40 @@ class Landing:
         replay: bool = False,
         want_rows: bool = False,
     ) -> LandResult:
-        contracts = self.contracts(kind, batch)
+        return self.land_arrow(
+            batch.to_arrow(),
+            source=source,
+            kind=kind,
+            parser=batch.parser,
+            checkpoint=checkpoint,
+            replay=replay,
+            want_rows=want_rows,
+        )
+
+    def land_arrow(
+        self,
+        batch: pa.Table,
+        *,
+        source: str,
+        kind: SourceKind,
+        parser: str,
+        checkpoint: str | None = None,
+        replay: bool = False,
+        want_rows: bool = False,
+    ) -> LandResult:
+        entities: list[str | None] = []
+        if kind is SourceKind.LEGACY:
+            entities = pc.unique(batch.column("entity")).to_pylist()
+        contracts = self.contracts(kind, entities)
         key = (kind, tuple(c.entity for c in contracts))
         checks = self._checks.get(key)
         if checks is None:
             checks = self._checks[key] = self.policy(kind).checks(contracts)
         return self.store.land(
-            batch.to_arrow(),
+            batch,
             source=source,
             kind=kind.value,
-            parser=batch.parser,
+            parser=parser,
             tables={c.entity: table_name(kind, c.entity) for c in contracts},
             checks=checks,
             checkpoint=checkpoint,

@@ -1,17 +1,26 @@
-"""Which parser re-reads which quarantined record: the replay table, built for one plant."""
+"""Which parser re-reads which quarantined record: the replay table, built for one plant.
+
+Every record in the quarantine names the parser that first read it (``mqtt.uns``, ``rest.event`` …) and
+keeps its raw bytes; replay hands both back to that parser, so a fixed contract, master-data entry or
+parser decides again exactly as live ingestion would.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from plantloop.collect.batch import CandidateBatch
-from plantloop.collect.connectors import files, legacy_db, mes_outbox, opcua, rest, uns
-from plantloop.collect.quarantine import ReplayParser
 from plantloop.kernel.clock import SystemClock
 from plantloop.mes.masterdata.schema import PlantDefinition
 
+#: ``(batch, source, source_key, raw, quarantine_id)``: appends exactly one row (or one reject) to the batch.
+ReplayParser = Callable[[CandidateBatch, str, str | None, bytes, int], None]
+
 
 def replay_parsers(plant: PlantDefinition) -> dict[str, ReplayParser]:
+    from plantloop.collect.connectors import files, legacy_db, mes_outbox, opcua, rest, uns
+
     resolver = uns.UnsResolver(plant)
     paths = dict(plant.equipment_paths)
     clock = SystemClock()

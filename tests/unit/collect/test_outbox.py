@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from plantloop.collect.connectors.mes_outbox import OutboxCollector
@@ -30,9 +31,20 @@ def _envelopes(n: int, start: int = 0) -> list[EventEnvelope]:
     ]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+class _ColumnarSqlite(SqliteOutbox):
+    """The SQLite twin read the way the MES database is read: columnar pages through SQLAlchemy."""
+
+    def fetch_page(self, after_seq: int, limit: int) -> pa.Table:
+        return self.pages().fetch_page(after_seq, limit)
+
+
+@pytest.fixture(params=["memory", "sqlite", "sqlite-columnar"])
 def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> InMemoryOutbox | SqliteOutbox:
-    return InMemoryOutbox() if request.param == "memory" else SqliteOutbox(tmp_path / "outbox.db")
+    if request.param == "memory":
+        return InMemoryOutbox()
+    if request.param == "sqlite":
+        return SqliteOutbox(tmp_path / "outbox.db")
+    return _ColumnarSqlite(tmp_path / "outbox.db")
 
 
 def test_the_collector_lands_every_outbox_record_once_and_commits_its_position(

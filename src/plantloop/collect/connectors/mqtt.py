@@ -2,11 +2,13 @@
 
 Delivery guarantee: a persistent session (``clean_start=False`` with a session expiry) keeps the
 subscription and every unacknowledged message at the broker while we are away; ``Receive Maximum`` bounds
-the messages in flight; PUBACKs are sent manually (``manual_ack_set``) only after the batch holding the
-message is committed in DuckDB. A crash before the commit makes the broker redeliver; a crash after the
-commit but before the PUBACK redelivers a message that is then dropped as a duplicate (same event id).
-Acks are bound to the connection they came in on: after a reconnect the broker renumbers, so acks of the
-old connection are dropped (those messages come again).
+the messages in flight (at most 65,535: MQTT packet ids are 16 bits); PUBACKs are sent manually
+(``manual_ack_set``) only after the batch holding the message is committed in DuckDB. The in-flight window
+is several landing batches wide, so the broker keeps sending while a batch lands (a window of one batch
+would stop the stream at every commit). A crash before the commit makes the broker redeliver; a crash
+after the commit but before the PUBACK redelivers a message that is then dropped as a duplicate (same
+event id). Acks are bound to the connection they came in on: after a reconnect the broker renumbers,
+so acks of the old connection are dropped (those messages come again).
 """
 
 from __future__ import annotations
@@ -37,13 +39,21 @@ class MqttSourceConfig:
     port: int = 1883
     source: str = "mqtt:uns"
     client_id: str = "plantloop-collect"
-    topic_filter: str = "+/+/+/+/+/+/+"
-    max_inflight: int = 1000
-    batch_size: int = 1000
+    #: What to subscribe to: the enterprise's namespace (``ACME/#``, see ``service.mqtt_config``) so that
+    #: malformed topics under it are quarantined, not silently ignored; ``#`` takes the whole broker.
+    topic_filter: str = "#"
+    max_inflight: int = 8000
+    batch_size: int = 2000
     linger_s: float = 0.05
     session_expiry_s: int = 7 * 24 * 3600
     keepalive_s: int = 30
     extra_filters: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_inflight <= 65_535:
+            raise ValueError("max_inflight must be 1..65535 (MQTT packet ids are 16 bits)")
+        if not 1 <= self.batch_size <= self.max_inflight:
+            raise ValueError("batch_size must be 1..max_inflight")
 
 
 @dataclass
@@ -54,6 +64,7 @@ class MqttStats:
     quarantined: int = 0
     batches: int = 0
     connects: int = 0
+    last_error: str | None = None
 
 
 class MqttCollector:
@@ -172,10 +183,12 @@ class MqttCollector:
             try:
                 result = self.landing.land(batch, source=source, kind=SourceKind.MQTT)
                 break
-            except Exception:  # the store failed: keep the messages (unacked) and retry
+            except Exception as exc:  # the store failed: keep the messages (unacked) and retry
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:500]
                 log.exception("landing an MQTT batch failed; retrying")
                 if self._stop.wait(1.0):
                     return
+        self.stats.last_error = None
         self.stats.received += len(items)
         self.stats.landed += result.landed
         self.stats.duplicates += result.duplicates

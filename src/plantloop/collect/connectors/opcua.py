@@ -176,6 +176,7 @@ class OpcUaStats:
     duplicates: int = 0
     quarantined: int = 0
     connects: int = 0
+    last_error: str | None = None
 
 
 @dataclass
@@ -209,6 +210,7 @@ class OpcUaCollector:
         self.landing = landing
         self.equipment_paths = equipment_paths
         self.stats = OpcUaStats()
+        self.connected = False
 
     async def _resolve(self, client: Client) -> dict[str, Any]:
         idx_cache: dict[str, Any] = {}
@@ -262,6 +264,8 @@ class OpcUaCollector:
                     sub = await client.create_subscription(self.mapping.publishing_interval_ms, handler)
                     await sub.subscribe_data_change(list(nodes.values()), queuesize=self.mapping.queue_size)
                     self.stats.connects += 1
+                    self.connected = True
+                    self.stats.last_error = None
                     backoff = 0.5
                     while not stop.is_set():
                         await asyncio.sleep(flush_interval_s)
@@ -269,6 +273,8 @@ class OpcUaCollector:
                         await client.check_connection()
                     await asyncio.to_thread(self._flush, handler)
             except (OSError, TimeoutError, ConnectionError, UaError) as exc:
+                self.connected = False
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:500]
                 log.warning("OPC UA connection lost (%s); reconnecting in %.1f s", exc, backoff)
                 await asyncio.to_thread(self._flush, handler)
                 with contextlib.suppress(TimeoutError):

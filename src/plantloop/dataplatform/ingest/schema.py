@@ -2,8 +2,9 @@
 
 Every ODS table ``ods_<kind>__<entity>`` holds envelope columns plus lineage columns (source, source_key,
 ingested_at, batch_id); ``event_id`` is its primary key, so a fact is stored once whatever happens.
-Bookkeeping: ``ingest_quarantine`` (what failed and why, replayable), ``ingest_ledger`` (counts per source
-per minute), ``ingest_checkpoint`` (per-source offset / watermark), ``ingest_idempotency`` (REST keys).
+Bookkeeping: ``ingest_quarantine`` (what failed and why, replayable, reviewable), ``ingest_ledger``
+(counts per source per minute), ``ingest_checkpoint`` (per-source offset / watermark),
+``ingest_idempotency`` (REST keys).
 """
 
 from __future__ import annotations
@@ -88,6 +89,10 @@ BOOKKEEPING_DDL = (
         attempts INTEGER NOT NULL,
         released_at TIMESTAMPTZ
     )""",
+    # review of a record (discarded with a note, by whom): added after the first release of the table
+    "ALTER TABLE ingest_quarantine ADD COLUMN IF NOT EXISTS reviewed_by VARCHAR",
+    "ALTER TABLE ingest_quarantine ADD COLUMN IF NOT EXISTS review_note VARCHAR",
+    "ALTER TABLE ingest_quarantine ADD COLUMN IF NOT EXISTS reviewed_at TIMESTAMPTZ",
     """
     CREATE TABLE IF NOT EXISTS ingest_ledger (
         source VARCHAR NOT NULL,

@@ -2,9 +2,13 @@
 
 The hot path is vectorised: the batch arrives as an Arrow table, row checks are SQL predicates evaluated by
 DuckDB over the whole batch, duplicates are removed inside the batch (first offer wins) and against what
-has landed (anti-join on the ``event_id`` primary key), and rows are appended with one INSERT per entity.
-Because the source's checkpoint is written in the same transaction, a crash either keeps the batch and
-its offset or neither: exactly-once for sources that can be re-read from an offset.
+has landed (``INSERT OR IGNORE`` on the ``event_id`` primary key), and rows are appended with one INSERT
+per entity. Because the source's checkpoint is written in the same transaction, a crash either keeps the
+batch and its offset or neither: exactly-once for sources that can be re-read from an offset.
+
+One DuckDB file, many users in one process: pass ``connection=`` (any connection on the warehouse file)
+and the store works on its own cursor of it, so the collectors, the warehouse build, the live layer and
+the UI share one database instance. Never open the file ``read_only`` in a process that also writes it.
 """
 
 from __future__ import annotations
@@ -61,19 +65,33 @@ class LandResult:
     released: int = 0
     rows: list[RowOutcome] = field(default_factory=list)
 
+    def add(self, other: LandResult) -> None:
+        for name in ("offered", "landed", "quarantined", "duplicates", "released"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.rows.extend(other.rows)
+
 
 class OdsStore:
-    """One DuckDB database; all writes go through one connection under one lock (DuckDB: one writer)."""
+    """The ODS of one DuckDB database; all writes go through one cursor under one lock."""
 
     def __init__(
-        self, path: Path | str = ":memory:", *, clock: Clock | None = None, read_only: bool = False
+        self,
+        path: Path | str = ":memory:",
+        *,
+        clock: Clock | None = None,
+        read_only: bool = False,
+        connection: duckdb.DuckDBPyConnection | None = None,
     ) -> None:
-        self.path = str(path)
         self.clock = clock or SystemClock()
-        self._conn = duckdb.connect(self.path, read_only=read_only)
-        self._conn.execute("SET TimeZone = 'UTC'")
+        if connection is not None:
+            self.path = str(path) if str(path) != ":memory:" else "<shared connection>"
+            self._conn = connection.cursor()
+        else:
+            self.path = str(path)
+            self._conn = duckdb.connect(self.path, read_only=read_only)
+        self._conn.execute("SET TimeZone = 'UTC'")  # session setting: affects this cursor only
         self._lock = threading.RLock()
-        self._tables: set[str] = set()
+        self._checks_sql: dict[tuple[RowCheck, ...], tuple[str, str]] = {}
         if not read_only:
             for ddl in BOOKKEEPING_DDL:
                 self._conn.execute(ddl)
@@ -87,6 +105,10 @@ class OdsStore:
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         with self._lock:
             return self._conn.execute(sql, params or []).fetch_arrow_table()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor on the same database instance (its own session), for readers on other threads."""
+        return self._conn.cursor()
 
     def ods_tables(self) -> list[str]:
         rows = self.query(
@@ -108,14 +130,19 @@ class OdsStore:
 
     # ---- writing --------------------------------------------------------------------------------
     def set_known_equipment(self, paths: Iterable[str]) -> None:
-        table = pa.table({"equipment_path": sorted(set(paths))})
+        table = pa.table({"equipment_path": pa.array(sorted(set(paths)), pa.string())})
         with self._lock:
-            self._conn.execute("BEGIN TRANSACTION")
-            self._conn.execute("DELETE FROM ingest_known_equipment")
             self._conn.register("_known", table)
-            self._conn.execute("INSERT INTO ingest_known_equipment SELECT equipment_path FROM _known")
-            self._conn.unregister("_known")
-            self._conn.execute("COMMIT")
+            try:
+                self._conn.execute("BEGIN TRANSACTION")
+                self._conn.execute("DELETE FROM ingest_known_equipment")
+                self._conn.execute("INSERT INTO ingest_known_equipment SELECT equipment_path FROM _known")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._conn.unregister("_known")
 
     def ensure_table(self, table: str) -> None:
         with self._lock:
@@ -159,21 +186,17 @@ class OdsStore:
     ) -> LandResult:
         """Land ``batch`` (shape :data:`LANDING_SCHEMA`) in one transaction.
 
-        ``tables`` maps each entity that may land to its ODS table; other entities are quarantined as
-        ``unknown_contract`` by the caller's checks. With ``replay`` the rows come from the quarantine
-        (``quarantine_id`` set): passing rows release their quarantine row, failing rows stay with the new
-        reason, and the ledger moves the counts from quarantined to landed / duplicates.
+        ``tables`` maps each entity that may land to its ODS table; other entities must be quarantined
+        (as ``unknown_contract``) by the caller's checks, else the landing fails and nothing is kept.
+        With ``replay`` the rows come from the quarantine (``quarantine_id`` set): passing rows release
+        their quarantine row, failing rows stay with the new reason, and the ledger moves the counts from
+        quarantined to landed / duplicates.
         """
-        batch = batch.select(LANDING_SCHEMA.names).cast(LANDING_SCHEMA)
+        if batch.schema != LANDING_SCHEMA:
+            batch = batch.select(LANDING_SCHEMA.names).cast(LANDING_SCHEMA)
         now = self.clock.now()
         result = LandResult(batch_id=new_id(), offered=0 if replay else batch.num_rows)
-        reason_sql = "CASE WHEN reject_reason IS NOT NULL THEN reject_reason "
-        message_sql = "CASE WHEN reject_reason IS NOT NULL THEN reject_message "
-        for check in checks:
-            reason_sql += f"WHEN {check.condition} THEN '{check.reason}' "
-            message_sql += f"WHEN {check.condition} THEN {check.message} "
-        reason_sql += "END"
-        message_sql += "END"
+        reason_sql, message_sql = self._compile(tuple(checks))
         with self._lock:
             for table in set(tables.values()):
                 self.ensure_table(table)
@@ -183,14 +206,21 @@ class OdsStore:
                 conn.execute("BEGIN TRANSACTION")
                 conn.execute(
                     "CREATE OR REPLACE TEMP TABLE _in AS SELECT *, TRY_CAST(event_id AS UUID) AS _eid, "
-                    f"{reason_sql} AS _reason, CAST(NULL AS VARCHAR) AS _message FROM _batch"
+                    f"{reason_sql} AS _reason FROM _batch"
                 )
-                # Messages only for the (few) failing rows: the checks are evaluated once more there.
-                conn.execute(f"UPDATE _in SET _message = {message_sql} WHERE _reason IS NOT NULL")
-                self._land_rows(conn, result, source, tables, now, want_rows)
-                self._quarantine_rows(conn, result, source, kind, parser, now, replay, want_rows)
+                stats = conn.execute(
+                    "SELECT count(*) FILTER (WHERE _reason IS NOT NULL), "
+                    "list(DISTINCT entity) FILTER (WHERE _reason IS NULL), "
+                    "epoch(?::TIMESTAMPTZ) - epoch(max(recorded_at)) FROM _in",
+                    [now],
+                ).fetchone()
+                bad, entities, lag_s = (int(stats[0]), stats[1] or [], stats[2]) if stats else (0, [], None)
+                self._land_rows(conn, result, source, tables, sorted(entities), now, want_rows)
+                self._quarantine_rows(conn, result, source, kind, parser, now, replay, bad, message_sql)
+                if want_rows:
+                    self._row_outcomes(conn, result, message_sql)
                 if result.landed or result.quarantined or result.duplicates or result.offered:
-                    self._count(conn, result, source, kind, now, replay)
+                    self._count(conn, result, source, kind, now, replay, lag_s)
                 if checkpoint is not None:
                     conn.execute(
                         "INSERT INTO ingest_checkpoint VALUES (?, ?, ?) ON CONFLICT (source) DO UPDATE "
@@ -205,45 +235,60 @@ class OdsStore:
                 conn.unregister("_batch")
         return result
 
+    def _compile(self, checks: tuple[RowCheck, ...]) -> tuple[str, str]:
+        """The checks as two CASE expressions (first failing check wins), cached per check list."""
+        compiled = self._checks_sql.get(checks)
+        if compiled is None:
+            reason = "CASE WHEN reject_reason IS NOT NULL THEN reject_reason "
+            message = "CASE WHEN reject_reason IS NOT NULL THEN reject_message "
+            for check in checks:
+                reason += f"WHEN {check.condition} THEN '{check.reason}' "
+                message += f"WHEN {check.condition} THEN {check.message} "
+            compiled = self._checks_sql[checks] = (reason + "END", message + "END")
+        return compiled
+
     def _land_rows(
         self,
         conn: duckdb.DuckDBPyConnection,
         result: LandResult,
         source: str,
         tables: dict[str, str],
+        entities: list[str],
         now: datetime,
         want_rows: bool,
     ) -> None:
-        entities = [
-            r[0] for r in conn.execute("SELECT DISTINCT entity FROM _in WHERE _reason IS NULL").fetchall()
-        ]
         cols = ", ".join(ODS_COLUMNS)
+        valid = 0
         for entity in entities:
             table = tables[entity]
-            conn.execute(
-                "CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM ("
-                "  SELECT *, row_number() OVER (PARTITION BY _eid ORDER BY row_no) AS _rn"
-                "  FROM _in WHERE _reason IS NULL AND entity = ?"
-                f") AS c WHERE _rn = 1 AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.event_id = c._eid)",
-                [entity],
-            )
-            conn.execute(
-                f"INSERT INTO {table} ({cols}) SELECT _eid, type, schema_version, occurred_at, recorded_at, "
-                "equipment_path, subject, payload, ?, source_key, ?, ? FROM _new ORDER BY row_no",
-                [source, now, result.batch_id],
-            )
-            row = conn.execute("SELECT count(*) FROM _new").fetchone()
+            if want_rows:  # which valid rows are duplicates, decided before they land
+                conn.execute(
+                    "CREATE OR REPLACE TEMP TABLE _dup AS SELECT row_no FROM ("
+                    "  SELECT row_no, _eid, row_number() OVER (PARTITION BY _eid ORDER BY row_no) AS _rn "
+                    "  FROM _in WHERE _reason IS NULL AND entity = ?"
+                    f") AS c WHERE _rn > 1 OR EXISTS (SELECT 1 FROM {table} t WHERE t.event_id = c._eid)",
+                    [entity],
+                )
+            row = conn.execute(
+                f"INSERT OR IGNORE INTO {table} ({cols}) SELECT _eid, type, schema_version, occurred_at, "
+                "recorded_at, equipment_path, subject, payload, ?, source_key, ?, ? "
+                "FROM _in WHERE _reason IS NULL AND entity = ? "
+                "QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY row_no) = 1 ORDER BY row_no",
+                [source, now, result.batch_id, entity],
+            ).fetchone()
             result.landed += int(row[0]) if row else 0
+            count = conn.execute(
+                "SELECT count(*) FROM _in WHERE _reason IS NULL AND entity = ?", [entity]
+            ).fetchone()
+            valid += int(count[0]) if count else 0
             if want_rows:
-                landed = {r[0] for r in conn.execute("SELECT row_no FROM _new").fetchall()}
-                for row_no, eid in conn.execute(
-                    "SELECT row_no, CAST(_eid AS VARCHAR) FROM _in WHERE _reason IS NULL AND entity = ?",
+                for row_no, eid, dup in conn.execute(
+                    "SELECT row_no, CAST(_eid AS VARCHAR), row_no IN (SELECT row_no FROM _dup) "
+                    "FROM _in WHERE _reason IS NULL AND entity = ?",
                     [entity],
                 ).fetchall():
-                    outcome = "landed" if row_no in landed else "duplicate"
-                    result.rows.append(RowOutcome(row_no, outcome, event_id=eid))
-        row = conn.execute("SELECT count(*) FROM _in WHERE _reason IS NULL").fetchone()
-        result.duplicates = (int(row[0]) if row else 0) - result.landed
+                    result.rows.append(RowOutcome(row_no, "duplicate" if dup else "landed", event_id=eid))
+        result.duplicates = valid - result.landed
 
     def _quarantine_rows(
         self,
@@ -254,15 +299,17 @@ class OdsStore:
         parser: str,
         now: datetime,
         replay: bool,
-        want_rows: bool,
+        bad: int,
+        message_sql: str,
     ) -> None:
-        row = conn.execute("SELECT count(*) FROM _in WHERE _reason IS NOT NULL").fetchone()
-        bad = int(row[0]) if row else 0
         if replay:
             conn.execute(
-                "UPDATE ingest_quarantine SET reason = _in._reason, message = _in._message, "
-                "attempts = attempts + 1 FROM _in "
-                "WHERE ingest_quarantine.quarantine_id = _in.quarantine_id AND _in._reason IS NOT NULL"
+                "CREATE OR REPLACE TEMP TABLE _still AS SELECT quarantine_id AS _qid, _reason, "
+                f"{message_sql} AS _message FROM _in WHERE _reason IS NOT NULL"
+            )
+            conn.execute(
+                "UPDATE ingest_quarantine SET reason = _still._reason, message = _still._message, "
+                "attempts = attempts + 1 FROM _still WHERE ingest_quarantine.quarantine_id = _still._qid"
             )
             conn.execute(
                 "UPDATE ingest_quarantine SET status = 'released', released_at = ?, attempts = attempts + 1 "
@@ -273,18 +320,23 @@ class OdsStore:
             result.released = int(row[0]) if row else 0
         elif bad:
             conn.execute(
-                "INSERT INTO ingest_quarantine SELECT nextval('ingest_quarantine_seq'), ?, ?, entity, ?, "
+                "INSERT INTO ingest_quarantine (quarantine_id, source, kind, entity, parser, source_key, "
+                "raw, raw_truncated, reason, message, received_at, batch_id, status, attempts, released_at) "
+                "SELECT nextval('ingest_quarantine_seq'), ?, ?, entity, ?, "
                 f"source_key, coalesce(raw, encode({_ENVELOPE_JSON})), coalesce(raw_truncated, false), "
-                "_reason, _message, ?, ?, 'open', 1, NULL FROM _in WHERE _reason IS NOT NULL ORDER BY row_no",
+                f"_reason, {message_sql}, ?, ?, 'open', 1, NULL "
+                "FROM _in WHERE _reason IS NOT NULL ORDER BY row_no",
                 [source, kind, parser, now, result.batch_id],
             )
         result.quarantined = bad
-        if want_rows and bad:
+
+    def _row_outcomes(self, conn: duckdb.DuckDBPyConnection, result: LandResult, message_sql: str) -> None:
+        if result.quarantined:
             for row_no, reason, message in conn.execute(
-                "SELECT row_no, _reason, _message FROM _in WHERE _reason IS NOT NULL ORDER BY row_no"
+                f"SELECT row_no, _reason, {message_sql} FROM _in WHERE _reason IS NOT NULL ORDER BY row_no"
             ).fetchall():
                 result.rows.append(RowOutcome(row_no, "quarantined", reason, message))
-            result.rows.sort(key=lambda r: r.row_no)
+        result.rows.sort(key=lambda r: r.row_no)
 
     def _count(
         self,
@@ -294,15 +346,12 @@ class OdsStore:
         kind: str,
         now: datetime,
         replay: bool,
+        lag_s: float | None,
     ) -> None:
-        lag_s = None
-        if not replay:
-            lag = conn.execute(
-                "SELECT epoch(?::TIMESTAMPTZ) - epoch(max(recorded_at)) FROM _in", [now]
-            ).fetchone()
-            lag_s = float(lag[0]) if lag and lag[0] is not None else None
         window = now.replace(second=0, microsecond=0)
+        # A replay offers nothing new: what it releases moves from quarantined to landed / duplicates.
         quarantined = -result.released if replay else result.quarantined
+        lag_s = None if replay else lag_s
         conn.execute(
             "INSERT INTO ingest_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (source, window_start) DO UPDATE SET offered = offered + excluded.offered, "
@@ -318,7 +367,7 @@ class OdsStore:
                 quarantined,
                 result.duplicates,
                 result.released,
-                lag_s,
+                None if lag_s is None else float(lag_s),
                 now,
             ],
         )
