@@ -248,8 +248,12 @@ class PlantProcess:
             return
         platform = self.platform
         if platform.mqtt is not None and self.sink is not None:
-            deadline = monotonic() + 10.0  # let the collector land what the broker acknowledged
-            while platform.mqtt.stats.received < self.sink.published and monotonic() < deadline:
+            # Land what the broker holds (it keeps nothing after it stops): wait while the collector
+            # still makes progress, give up only after 10 s without any.
+            last, since = -1, monotonic()
+            while platform.mqtt.stats.received < self.sink.published and monotonic() - since < 10.0:
+                if platform.mqtt.stats.received != last:
+                    last, since = platform.mqtt.stats.received, monotonic()
                 sleep(0.1)
         platform.stop(before_close=lambda: self.final_counts.update(platform.counts()))
         if self.sink is not None:
