@@ -14,8 +14,13 @@ STAMP := $(VENV)/.installed
 run: install
 	$(BIN)/plantloop demo
 
+# pytest exit 5 (no test collected) is a failure here, never a silent pass.
 test: install lint typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	@set +e; $(BIN)/python -m pytest -q -p no:cacheprovider -ra --durations=15; rc=$$?; \
+	echo "────────────────────────────────────────────────────────────"; \
+	echo "make test: ruff ok, ruff format ok, mypy --strict ok; pytest exit code $$rc"; \
+	if [ $$rc -eq 5 ]; then echo "make test: FAILED — pytest collected no tests"; exit 1; fi; \
+	if [ $$rc -ne 0 ]; then echo "make test: FAILED"; else echo "make test: all green"; fi; exit $$rc
 
 install: system-deps $(STAMP)
 
