@@ -1,11 +1,13 @@
-"""Rescheduling benchmark: machine-down event → new plan, on a seeded plant of open orders.
+"""Rescheduling benchmark: machine-down event → new plan published, on a seeded plant of open orders.
 
 Plant: ``--orders`` orders × ``--ops`` operations on ``--machines`` machines; each operation may run on
 1-3 machines of its work-centre group, 5-30 min, four product families with sequence-dependent setups on
 a quarter of the machines, due dates and weights. The initial plan is solved once. Then ``--events``
 machine-down events happen one after the other (seeded: machine, time, 30-120 min); after each, plantloop
-reschedules (freeze started work, stability-weighted re-solve) and we measure the wall time from event to
-checked plan (the latency), and the operations moved. Baselines in the same run, on the same disrupted
+reschedules (freeze started work, stability-weighted re-solve), the plan is turned into its
+``PublishDispatchLists`` command (``plan_to_commands``) and handed to a command sink that validates and
+acknowledges it; the latency is the wall time from the event to the acknowledgement. Also the operations
+moved. Baselines in the same run, on the same disrupted
 problem: a from-scratch re-solve with the same time limit, and the right-shift repair.
 
     .venv/bin/python bench/reschedule.py --json            # 100 × 6 on 20 machines, 5 events
@@ -18,14 +20,20 @@ import json
 import random
 import sys
 import time
+from datetime import UTC, datetime
 from statistics import mean, quantiles
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
 
+from plantloop.mes.domain.commands import Command, PublishDispatchLists
 from plantloop.optimize.scheduling.problem import Job, Objective, Operation, Option, Problem
+from plantloop.optimize.scheduling.publish import ShopPlan, plan_to_commands
 from plantloop.optimize.scheduling.reschedule import MachineDown, ReschedulePolicy, count_moves, reschedule
+from plantloop.optimize.scheduling.shop import ShopProblem
 from plantloop.optimize.scheduling.solve import SolveParams, solve
+from plantloop.optimize.scheduling.timeaxis import TimeAxis
 
 FAMILIES = ("A", "B", "C", "D")
 
@@ -61,6 +69,50 @@ def make_plant(orders: int, ops: int, machines: int, seed: int) -> Problem:
     return Problem(jobs=tuple(jobs), n_machines=machines, setups=setups, name="bench-plant")
 
 
+ORIGIN = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
+
+
+def as_shop(problem: Problem) -> ShopProblem:
+    """Plant ids for the bench plant: machine m is ``EQ-mm`` of work center ``WC-g``, operations
+    ``WO-nnnn/010`` … (times are seconds after ORIGIN)."""
+    equipment = tuple(f"EQ-{m:02d}" for m in range(problem.n_machines))
+    return ShopProblem(
+        problem=problem,
+        axis=TimeAxis(origin_at=ORIGIN, unit_s=1.0),
+        operation_ids={
+            (j, o): f"{job.id}/{10 * (o + 1):03d}"
+            for j, job in enumerate(problem.jobs)
+            for o in range(len(job.operations))
+        },
+        equipment_ids=equipment,
+        work_center_of={e: f"WC-{m % 5}" for m, e in enumerate(equipment)},
+    )
+
+
+class AckSink:
+    """A command sink like the MES bus: validates a publish (every operation once, positions dense per
+    work center) and acknowledges it with the work centers it replaced."""
+
+    def __init__(self) -> None:
+        self.versions: set[str] = set()
+
+    def handle(self, command: Command) -> Any:
+        assert isinstance(command, PublishDispatchLists)
+        if command.schedule_version in self.versions:
+            return []
+        self.versions.add(command.schedule_version)
+        ids = [e.operation_id for e in command.entries]
+        if len(ids) != len(set(ids)):
+            raise SystemExit("an operation is listed twice")
+        per_wc: dict[str, list[int]] = {}
+        for e in command.entries:
+            per_wc.setdefault(e.work_center_id, []).append(e.position)
+        for positions in per_wc.values():
+            if sorted(positions) != list(range(len(positions))):
+                raise SystemExit("dispatch positions are not dense")
+        return sorted(per_wc)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--orders", type=int, default=100)
@@ -92,6 +144,7 @@ def main() -> None:
         random_seed=args.seed,
     )
     current_problem, current = problem, initial.schedule
+    sink = AckSink()
     now = 0
     rows = []
     with Progress(console=Console(stderr=True), transient=True) as progress:
@@ -102,9 +155,15 @@ def main() -> None:
             event = MachineDown(machine, now, now + rng.randint(30, 120) * 60)
             t0 = time.perf_counter()
             res = reschedule(current_problem, current, now, [event], policy)
-            latency = time.perf_counter() - t0
             if res.plan.violations:
                 raise SystemExit(f"infeasible reschedule: {res.plan.violations[:3]}")
+            shop_plan = ShopPlan(
+                as_shop(res.problem), res.plan, moved_ops=res.moved_ops, trigger="machine_down"
+            )
+            acks = [sink.handle(c) for c in plan_to_commands(shop_plan)]
+            latency = time.perf_counter() - t0
+            if not acks or not acks[0]:
+                raise SystemExit("the plan was not published")
             scratch = solve(
                 res.problem,
                 params=SolveParams(

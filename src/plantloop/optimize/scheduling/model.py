@@ -37,6 +37,8 @@ class ModelVars:
     duration: dict[OpKey, tuple[cp_model.IntVar, cp_model.IntVar]] = field(default_factory=dict)
     makespan: cp_model.IntVar | None = None
     tardiness: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    #: per job with a due date: true when it ends late
+    late: dict[int, cp_model.IntVar] = field(default_factory=dict)
     #: setup circuits: machine → (arc literals keyed by (from, to) with None = depot, "empty" literal)
     circuits: dict[int, tuple[dict[tuple[OpKey | None, OpKey | None], cp_model.IntVar], cp_model.IntVar]] = (
         field(default_factory=dict)
@@ -44,6 +46,9 @@ class ModelVars:
 
     def weighted_tardiness(self, problem: Problem) -> cp_model.LinearExprT:
         return sum(problem.jobs[j].weight * t for j, t in self.tardiness.items())
+
+    def weighted_late(self, problem: Problem) -> cp_model.LinearExprT:
+        return sum(problem.jobs[j].weight * u for j, u in self.late.items())
 
     def flow_time(self, problem: Problem) -> cp_model.LinearExprT:
         """Σ (end − release): the constant releases are dropped (they do not change the optimum)."""
@@ -69,6 +74,9 @@ class ModelVars:
         for j, var in self.tardiness.items():
             due = problem.jobs[j].due
             self.model.add_hint(var, max(0, schedule.job_end(j) - due) if due is not None else 0)
+        for j, var in self.late.items():
+            due = problem.jobs[j].due
+            self.model.add_hint(var, 1 if due is not None and schedule.job_end(j) > due else 0)
         sequences = schedule.machine_sequences()
         for machine, (arcs, empty) in self.circuits.items():
             seq = [(a.job, a.op) for a in sequences.get(machine, [])]
@@ -179,6 +187,10 @@ def build_model(problem: Problem, *, horizon: int, redundant: bool = True) -> Mo
             tard = model.new_int_var(0, max(0, horizon - job.due), f"t{j}")
             model.add(tard >= job_end - job.due)
             mv.tardiness[j] = tard
+            late = model.new_bool_var(f"late{j}")
+            model.add(job_end <= job.due).only_enforce_if(late.negated())
+            model.add(tard == 0).only_enforce_if(late.negated())
+            mv.late[j] = late
     index = {job.id: j for j, job in enumerate(problem.jobs)}
     for j, job in enumerate(problem.jobs):
         for o, op in enumerate(job.operations):

@@ -38,18 +38,24 @@ class Objective(Enum):
 
     ``TARDINESS_AND_FLOW`` is the plant objective: ``TARDINESS_OVER_FLOW`` · Σ weight · tardiness + Σ
     (end − release) over jobs — on-time delivery first, then short lead times (a weighted sum, not a
-    strict lexicographic order, so that one solve covers both). ``TARDINESS_THEN_MAKESPAN`` is strictly
-    lexicographic (two solves).
+    strict lexicographic order, so that one solve covers both). ``ON_TIME_AND_FLOW`` adds
+    ``LATE_ORDER_PENALTY`` · Σ weight over late jobs in front: the count of late orders is what a plant's
+    on-time delivery measures, tardiness alone would rather make two orders a little late than one a lot.
+    ``TARDINESS_THEN_MAKESPAN`` is strictly lexicographic (two solves).
     """
 
     MAKESPAN = "makespan"
     WEIGHTED_TARDINESS = "weighted_tardiness"
     TARDINESS_THEN_MAKESPAN = "tardiness_then_makespan"
     TARDINESS_AND_FLOW = "tardiness_and_flow"
+    ON_TIME_AND_FLOW = "on_time_and_flow"
 
 
 #: In ``TARDINESS_AND_FLOW``, one time unit of weighted tardiness costs as much as this many of flow time.
 TARDINESS_OVER_FLOW = 10
+#: In ``ON_TIME_AND_FLOW``, a late job (per unit of weight) costs as much as this many time units of flow
+#: (plant problems count in minutes: ten hours of lead time, or an hour of tardiness).
+LATE_ORDER_PENALTY = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +292,14 @@ class Schedule:
                 total += job.weight * max(0, ends.get(j, 0) - job.due)
         return total
 
+    def weighted_late(self, problem: Problem) -> int:
+        """Σ weight over jobs that end after their due date."""
+        return sum(
+            job.weight
+            for j, job in enumerate(problem.jobs)
+            if job.due is not None and self.job_end(j) > job.due
+        )
+
     def flow_time(self, problem: Problem) -> int:
         """Σ (end − release) over jobs: the total lead time."""
         ends: dict[int, int] = {}
@@ -298,6 +312,12 @@ class Schedule:
             return self.makespan
         if objective is Objective.TARDINESS_AND_FLOW:
             return TARDINESS_OVER_FLOW * self.weighted_tardiness(problem) + self.flow_time(problem)
+        if objective is Objective.ON_TIME_AND_FLOW:
+            return (
+                LATE_ORDER_PENALTY * self.weighted_late(problem)
+                + TARDINESS_OVER_FLOW * self.weighted_tardiness(problem)
+                + self.flow_time(problem)
+            )
         return self.weighted_tardiness(problem)
 
     def machine_sequences(self) -> dict[int, list[Assignment]]:

@@ -20,7 +20,13 @@ from ortools.sat.python import cp_model
 from plantloop.optimize.scheduling.check import Violation, check_schedule
 from plantloop.optimize.scheduling.lns import improve_makespan
 from plantloop.optimize.scheduling.model import ModelVars, build_model, makespan_lower_bound, safe_horizon
-from plantloop.optimize.scheduling.problem import TARDINESS_OVER_FLOW, Objective, Problem, Schedule
+from plantloop.optimize.scheduling.problem import (
+    LATE_ORDER_PENALTY,
+    TARDINESS_OVER_FLOW,
+    Objective,
+    Problem,
+    Schedule,
+)
 from plantloop.optimize.scheduling.rules import best_rule_schedule
 from plantloop.optimize.scheduling.runner import SolveParams, extract_schedule, solver_for
 
@@ -118,13 +124,16 @@ def _primary(problem: Problem, mv: ModelVars, objective: Objective) -> cp_model.
     if objective is Objective.MAKESPAN:
         assert mv.makespan is not None
         return mv.makespan
-    if objective is Objective.TARDINESS_AND_FLOW:
-        # Schedule.value adds the constant Σ release; the solver minimises without it
+    if objective in (Objective.TARDINESS_AND_FLOW, Objective.ON_TIME_AND_FLOW):
+        # flow = Σ end − Σ release (a constant), so the solver's value equals Schedule.value
         releases = sum(job.release for job in problem.jobs)
-        expr: cp_model.LinearExprT = (
+        expr: Any = (
             TARDINESS_OVER_FLOW * cast(Any, _tardiness(problem, mv)) + mv.flow_time(problem) - releases
         )
-        return expr
+        if objective is Objective.ON_TIME_AND_FLOW:
+            expr = expr + LATE_ORDER_PENALTY * cast(Any, mv.weighted_late(problem))
+        out: cp_model.LinearExprT = expr
+        return out
     return _tardiness(problem, mv)
 
 

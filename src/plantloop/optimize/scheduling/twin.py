@@ -111,7 +111,7 @@ class ApsDispatch:
 
     objective: Objective = Objective.TARDINESS_AND_FLOW
     deterministic_time: float = 2.0
-    wall_limit_s: float = 60.0
+    wall_limit_s: float = 600.0
     seed: int = 0
     unit_s: float = 60.0
     pin_equipment: bool = True
