@@ -178,7 +178,7 @@ class ReportCatalog(BaseModel):
     @model_validator(mode="after")
     def _tables_known(self) -> ReportCatalog:
         for logical, physical in self.tables.items():
-            if not _IDENT.match(logical) or not _IDENT.match(physical):
+            if not _IDENT.match(logical) or not all(_IDENT.match(part) for part in physical.split(".")):
                 raise ValueError(f"table mapping {logical!r}: {physical!r} is not an identifier")
         ids = [r.id for r in self.reports]
         if len(set(ids)) != len(ids):

@@ -41,11 +41,11 @@ def compile_sql(catalog: ReportCatalog, report: ReportDefinition, text: str, sco
     """``text`` with each ``{{table}}`` replaced by its physical table, filtered to ``scope``."""
 
     def table(match: Any) -> str:
-        physical = catalog.tables[match.group(1)]
+        physical = ".".join(f'"{part}"' for part in catalog.tables[match.group(1)].split("."))
         if scope is None or report.scope_column is None:
-            return f'"{physical}"'
+            return physical
         return (
-            f'(SELECT * FROM "{physical}" WHERE "{report.scope_column}" '
+            f'(SELECT * FROM {physical} WHERE "{report.scope_column}" '
             f"IN (SELECT UNNEST($scope_lines::VARCHAR[])))"
         )
 

@@ -79,7 +79,7 @@ def test_an_unreachable_smtp_server_is_recorded_and_retried(
     distributor = Distributor(runner, store, mailer, lambda: con, lambda user: None)
     store.add(
         Subscription(
-            user="ann", email="ann@plant.example", report_id="scrap_pareto", format=ExportFormat.PDF,
+            user="ann", email="ann@plant.example", report_id="defect_pareto", format=ExportFormat.PDF,
             schedule="0 * * * *", created_at=datetime(2026, 1, 10, tzinfo=UTC),
         )
     )  # fmt: skip

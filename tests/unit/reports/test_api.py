@@ -70,14 +70,13 @@ def client(
 def test_the_report_list_is_localized(client: TestClient) -> None:
     zh = {r["id"]: r for r in client.get("/api/reports", params={"lang": "zh"}).json()}
     en = {r["id"]: r for r in client.get("/api/reports").json()}
-    assert zh["scrap_pareto"]["title"] == "缺陷废品帕累托"
-    assert en["scrap_pareto"]["title"] == "Scrap Pareto by defect"
+    assert zh["defect_pareto"]["title"] == "缺陷柏拉图"
+    assert en["defect_pareto"]["title"] == "Defect Pareto"
     assert zh["daily_production"]["columns"][1]["label"] == "产线"
     assert [p["name"] for p in en["daily_production"]["parameters"]] == [
         "date_from",
         "date_to",
         "line",
-        "product",
     ]
 
 

@@ -21,7 +21,7 @@ from plantloop.reports.query import ReportQueryError, ReportRunner
 
 FREE_TEXT_YAML = """
 tables:
-  orders: ads_order_delivery
+  orders: dw.ads_order_delivery
 reports:
   - id: order_lookup
     title_en: Order lookup
@@ -33,7 +33,7 @@ reports:
       - {name: status, type: string, label_en: Status, label_zh: 状态, allowed: [open, done]}
     sql: |
       SELECT work_order_id, line_id FROM {{orders}}
-      WHERE work_order_id = $work_order AND qty_ordered >= $min_qty
+      WHERE work_order_id = $work_order AND qty >= $min_qty
     columns:
       - {key: work_order_id, label_en: Work order, label_zh: 工单}
       - {key: line_id, label_en: Line, label_zh: 产线}
@@ -46,20 +46,20 @@ def write_catalog(tmp_path: Path, text: str) -> ReportCatalog:
     return load_catalog(path)
 
 
-def test_the_shipped_catalog_has_five_bilingual_reports_over_the_ads_tables(catalog: ReportCatalog) -> None:
+def test_the_shipped_catalog_has_four_bilingual_reports_over_the_warehouse_ads(
+    catalog: ReportCatalog,
+) -> None:
     assert {r.id for r in catalog.reports} == {
         "daily_production",
         "oee_equipment_shift",
-        "scrap_pareto",
+        "defect_pareto",
         "order_delivery",
-        "downtime_by_reason",
     }
     assert set(catalog.tables.values()) == {
-        "ads_plant_overview",
-        "ads_oee_equipment_shift",
-        "ads_order_delivery",
-        "ads_quality_pareto",
-        "ads_downtime_reason",
+        "dw.ads_plant_overview",
+        "dw.ads_oee_equipment_shift",
+        "dw.ads_order_delivery",
+        "dw.ads_quality_pareto",
     }
     for report in catalog.reports:
         assert report.title(Lang.ZH) != report.title(Lang.EN)
@@ -69,7 +69,7 @@ def test_the_shipped_catalog_has_five_bilingual_reports_over_the_ads_tables(cata
 
 @pytest.mark.parametrize(
     "report_id",
-    ["daily_production", "oee_equipment_shift", "scrap_pareto", "order_delivery", "downtime_by_reason"],
+    ["daily_production", "oee_equipment_shift", "defect_pareto", "order_delivery"],
 )
 def test_every_shipped_report_runs_on_ads_shaped_tables_with_its_defaults(
     runner: ReportRunner, con: duckdb.DuckDBPyConnection, report_id: str
@@ -93,8 +93,8 @@ def test_query_string_values_are_coerced_to_the_declared_types(catalog: ReportCa
     bound = bind_parameters(report, {"due_from": "2026-01-02", "only_late": "yes"}, today=date(2026, 1, 10))
     assert bound["due_from"] == date(2026, 1, 2)
     assert bound["only_late"] is True
-    bound = bind_parameters(catalog.get("downtime_by_reason"), {"min_stops": "3"}, today=date(2026, 1, 10))
-    assert bound["min_stops"] == 3
+    bound = bind_parameters(catalog.get("oee_equipment_shift"), {"max_oee": "0.5"}, today=date(2026, 1, 10))
+    assert bound["max_oee"] == 0.5
 
 
 def test_an_unknown_parameter_is_rejected_and_named(catalog: ReportCatalog) -> None:
@@ -108,8 +108,8 @@ def test_an_unknown_parameter_is_rejected_and_named(catalog: ReportCatalog) -> N
     [
         ("daily_production", {"date_from": "2026-13-01"}),
         ("daily_production", {"date_from": "yesterday"}),
-        ("downtime_by_reason", {"min_stops": "three"}),
-        ("downtime_by_reason", {"min_stops": "2.5"}),
+        ("oee_equipment_shift", {"max_oee": "three"}),
+        ("oee_equipment_shift", {"max_oee": "inf"}),
         ("oee_equipment_shift", {"max_oee": "nan"}),
         ("order_delivery", {"only_late": "maybe"}),
     ],
@@ -145,7 +145,7 @@ def test_sql_injection_strings_are_data_not_sql(
 ) -> None:
     runner = ReportRunner(write_catalog(tmp_path, FREE_TEXT_YAML), clock)
     assert list(runner.run(con, "order_lookup", {"work_order": attack}, None).rows()) == []
-    count = con.execute("SELECT COUNT(*) FROM ads_order_delivery").fetchone()
+    count = con.execute("SELECT COUNT(*) FROM dw.ads_order_delivery").fetchone()
     assert count is not None and count[0] == 40
     found = list(runner.run(con, "order_lookup", {"work_order": "WO-20260101-L1"}, None).rows())
     assert found == [("WO-20260101-L1", "L1")]
@@ -168,8 +168,8 @@ def test_an_unknown_report_is_not_found(runner: ReportRunner, con: duckdb.DuckDB
 @pytest.mark.parametrize(
     ("broken", "message"),
     [
-        ("WHERE work_order_id = $work_order AND qty_ordered >= $min_qty",
-         "WHERE work_order_id = $wo AND qty_ordered >= $min_qty"),
+        ("WHERE work_order_id = $work_order AND qty >= $min_qty",
+         "WHERE work_order_id = $wo AND qty >= $min_qty"),
         ("FROM {{orders}}", "FROM {{nowhere}}"),
         ("name: min_qty", "name: offset"),
     ],
@@ -191,6 +191,6 @@ def test_sql_returning_other_columns_than_declared_is_a_query_error(
 def test_a_missing_ads_table_is_a_query_error_naming_the_report(
     runner: ReportRunner, con: duckdb.DuckDBPyConnection
 ) -> None:
-    con.execute("DROP TABLE ads_quality_pareto")
-    with pytest.raises(ReportQueryError, match="scrap_pareto"):
-        runner.run(con, "scrap_pareto", {}, None)
+    con.execute("DROP TABLE dw.ads_quality_pareto")
+    with pytest.raises(ReportQueryError, match="defect_pareto"):
+        runner.run(con, "defect_pareto", {}, None)

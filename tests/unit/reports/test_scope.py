@@ -29,14 +29,15 @@ def test_an_empty_scope_sees_nothing_and_no_scope_sees_everything(
 def test_aggregates_and_shares_are_computed_over_scoped_rows_only(
     runner: ReportRunner, con: duckdb.DuckDBPyConnection
 ) -> None:
-    rows = list(runner.run(con, "scrap_pareto", {}, {"L2"}).rows())
+    rows = list(runner.run(con, "defect_pareto", {}, {"L2"}).rows())
     expected = con.execute(
-        "SELECT defect_code, SUM(qty_scrap) FROM ads_quality_pareto WHERE line_id = 'L2' "
-        "AND day BETWEEN DATE '2026-01-03' AND DATE '2026-01-10' GROUP BY 1"
+        "SELECT defect_code, SUM(qty) FROM dw.ads_quality_pareto WHERE line_id = 'L2' GROUP BY 1"
     ).fetchall()
     assert {(r[0], r[1]) for r in rows} == set(expected)
     assert rows[-1][3] == pytest.approx(1.0)  # the cumulative share of the scoped total ends at 100 %
     assert [r[1] for r in rows] == sorted((r[1] for r in rows), reverse=True)
+    plant = con.execute("SELECT SUM(qty) FROM dw.ads_quality_pareto WHERE line_id = '*'").fetchone()
+    assert plant is not None and sum(r[1] for r in rows) < plant[0]  # plant-wide '*' rows stay hidden
 
 
 def test_lookup_values_are_scoped_too(runner: ReportRunner, con: duckdb.DuckDBPyConnection) -> None:
