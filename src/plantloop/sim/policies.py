@@ -21,11 +21,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from plantloop.kernel.errors import InvalidInput
-from plantloop.mes.domain.commands import DispatchEntry
+from plantloop.mes.domain.commands import Command, DispatchEntry
+
+if TYPE_CHECKING:
+    from plantloop.optimize.proposals import Proposal
+    from plantloop.sim.hooks import PlantHook
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,9 @@ class PlantSnapshot:
     running: list[OperationView] = field(default_factory=list)
     #: the shift calendar's working windows from now on, in sim seconds
     working_windows: tuple[tuple[float, float], ...] = ()
+    #: actual over standard run time of the operations completed so far (1.0 before any): what an MES's
+    #: actuals tell a planner about the plant's real pace
+    run_time_ratio: float = 1.0
 
 
 DispatchRule = Callable[[PlantSnapshot], list[DispatchEntry]]
@@ -96,6 +104,10 @@ class Policy:
     publish_on_release: bool = True
     #: ask the rule for new lists when a machine goes down or comes back (rescheduling on disruption)
     publish_on_downtime: bool = False
+    #: analytics fed by the twin's MES record and telemetry that propose actions (see ``sim/hooks.py``)
+    hooks: list[PlantHook] = field(default_factory=list)
+    #: carries out one proposal given the plant's command sink; None sends its commands straight to the MES
+    decide: Callable[[Proposal, Callable[[Command], Any]], None] | None = None
 
 
 def _entries(lists: dict[str, list[OperationView]]) -> list[DispatchEntry]:

@@ -74,7 +74,19 @@ def take_snapshot(plant: Plant) -> PlantSnapshot:
         dict(plant.equipment_count),
         running=_running_views(plant),
         working_windows=_windows(plant, now, now + SNAPSHOT_CALENDAR_S),
+        run_time_ratio=_run_time_ratio(plant),
     )
+
+
+def _run_time_ratio(plant: Plant) -> float:
+    actual = standard = 0.0
+    for op in plant.ops.values():
+        if op.state is OpState.DONE and op.equipment_id is not None and op.qty_in > 0:
+            actual += sum(b - a for a, b in op.run_segments)
+            standard += (
+                op.qty_in * op.spec.run_time_s_per_unit / plant.machines[op.equipment_id].spec.speed_factor
+            )
+    return actual / standard if standard > 0 else 1.0
 
 
 def _back_at(plant: Plant, equipment_id: str) -> float:

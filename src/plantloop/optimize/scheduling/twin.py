@@ -30,10 +30,15 @@ from plantloop.optimize.scheduling.solve import solve
 from plantloop.optimize.scheduling.timeaxis import TimeAxis
 from plantloop.sim.policies import PlantSnapshot
 
+#: the plant's observed pace (actual / standard run time) is trusted within these bounds
+PACE_BOUNDS = (0.8, 1.5)
+
 
 def shop_from_snapshot(snapshot: PlantSnapshot, *, unit_s: float = 60.0) -> ShopProblem:
-    """The simulator's snapshot as a plant scheduling problem (origin = the snapshot's time)."""
+    """The simulator's snapshot as a plant scheduling problem (origin = the snapshot's time). Run times
+    are the standard ones scaled by the pace observed on completed operations."""
     now = snapshot.now_s
+    pace = min(max(snapshot.run_time_ratio, PACE_BOUNDS[0]), PACE_BOUNDS[1])
     axis = TimeAxis.with_windows(
         snapshot.now_at, [(s - now, e - now) for s, e in snapshot.working_windows], unit_s=unit_s
     )
@@ -58,7 +63,7 @@ def shop_from_snapshot(snapshot: PlantSnapshot, *, unit_s: float = 60.0) -> Shop
                 seq=view.seq,
                 work_center_ids=view.alternatives,
                 qty=view.qty,
-                run_s_per_unit=view.run_s_per_unit,
+                run_s_per_unit=view.run_s_per_unit * pace,
                 setup_s=view.setup_s,
                 minor_setup_s=view.minor_setup_s,
                 started_on=view.equipment_id if running else None,
@@ -109,8 +114,8 @@ def carry_forward(shop: ShopProblem, previous: dict[str, tuple[str, float]]) -> 
 class ApsDispatch:
     """CP-SAT dispatch for the twin; see the module docstring."""
 
-    objective: Objective = Objective.TARDINESS_AND_FLOW
-    deterministic_time: float = 2.0
+    objective: Objective = Objective.ON_TIME_AND_FLOW
+    deterministic_time: float = 1.0
     wall_limit_s: float = 600.0
     seed: int = 0
     unit_s: float = 60.0

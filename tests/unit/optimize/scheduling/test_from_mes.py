@@ -117,3 +117,26 @@ def test_the_evidence_names_gap_bound_and_why_late_orders_are_late(
     for late in evidence["late_orders"]:
         assert late["constraint"] and late["detail"]
         assert late["planned_end_at"] > late["due_at"]
+
+
+def test_a_schedule_decision_goes_through_the_decision_layer_to_an_acknowledged_publish(
+    mes: Container, reference_plant: PlantDefinition, clock: FakeClock
+) -> None:
+    from plantloop.loop import DecisionKind, DecisionService, DecisionStatus
+
+    shop_plan = _solve_shop(mes, reference_plant, clock)
+    service = DecisionService(mes.bus, clock=clock)
+    decision = service.propose(
+        DecisionKind.SCHEDULE,
+        subject="plant",
+        commands=plan_to_commands(shop_plan),
+        title="Initial plan",
+        evidence=plan_evidence(shop_plan),
+        model_version="cpsat-fjsp-v2",
+        proposed_by="scheduler",
+    )
+    assert decision.status is DecisionStatus.ACKNOWLEDGED
+    assert decision.acknowledgement is not None and decision.acknowledgement["applied"] == 1
+    wc = next(iter(reference_plant.work_centers))
+    board = mes.queries.dispatch_list(wc)
+    assert not board or board[0].schedule_version == shop_plan.schedule_version
