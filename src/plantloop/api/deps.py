@@ -43,8 +43,6 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 
 
-
-
 def current_principal(
     request: Request,
     auth: AuthenticatorDep,

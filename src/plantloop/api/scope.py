@@ -189,10 +189,26 @@ class ScopedQueries(MesQueries):
             cursor += page
         return out
 
+    def work_orders_of(
+        self, *, sales_order_id: str | None = None, parent_work_order_id: str | None = None, limit: int = 500
+    ) -> list[WorkOrder]:
+        found = super().work_orders_of(
+            sales_order_id=sales_order_id, parent_work_order_id=parent_work_order_id, limit=limit
+        )
+        return [wo for wo in found if self._sees(self.lines.of_work_order(wo))]
+
     def work_order_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for wo in self.work_orders(limit=1_000_000):
             counts[wo.status.value] = counts.get(wo.status.value, 0) + 1
+        return counts
+
+    def operation_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for wo in self.work_orders(limit=1_000_000):
+            for op in wo.operations:
+                if self._sees(self.lines.of_place(op.work_center_id)):
+                    counts[op.status.value] = counts.get(op.status.value, 0) + 1
         return counts
 
     def dispatch_list(self, work_center_id: str, *, ready_only: bool = False) -> list[DispatchItem]:

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     #: API users by name, e.g.
     #: PLANTLOOP_USERS='{"ann": {"password_hash": "$argon2id$...", "roles": ["planner"]}}'.
     users: dict[str, UserSpec] = Field(default_factory=dict)
+    #: Outgoing mail for scheduled reports and alert e-mails; no host: e-mail is off.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "plantloop@localhost"
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     locale: str = "en"

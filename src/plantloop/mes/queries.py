@@ -81,6 +81,22 @@ class MesQueries:
         found = self._get(mapping.WORK_ORDERS, ids)
         return [found[i] for i in ids if i in found]
 
+    def work_orders_of(
+        self, *, sales_order_id: str | None = None, parent_work_order_id: str | None = None, limit: int = 500
+    ) -> list[WorkOrder]:
+        """The work orders of a sales order, or the child orders of a parent order (oldest first)."""
+        where: list[Filter] = []
+        if sales_order_id is not None:
+            where.append(("sales_order_id", "=", sales_order_id))
+        if parent_work_order_id is not None:
+            where.append(("parent_work_order_id", "=", parent_work_order_id))
+        if not where:
+            return []
+        with self._txn() as txn:
+            ids = [r["id"] for r in txn.select(orm.work_orders, where, ["created_at", "id"], limit)]
+        found = self._get(mapping.WORK_ORDERS, ids)
+        return [found[i] for i in ids if i in found]
+
     def work_order_counts(self) -> dict[str, int]:
         with self._txn() as txn:
             return {str(k): v for k, v in txn.count_by(orm.work_orders, "status").items()}

@@ -119,6 +119,11 @@ class InMemorySubscriptionStore:
     def mark_run(self, subscription_id: str, at: datetime) -> None:
         self._items[subscription_id] = self.get(subscription_id).model_copy(update={"last_run_at": at})
 
+    def remove(self, subscription_id: str) -> Subscription:
+        found = self.get(subscription_id)
+        del self._items[subscription_id]
+        return found
+
 
 class SubscriptionStore(Protocol):
     def list(self) -> list[Subscription]: ...

@@ -14,8 +14,9 @@ Rooms: ``context`` (the UI's services), ``viewer`` (who is looking, with the row
 ``preferences`` (per-user language), ``live`` (hub and plant view), ``pages`` (one module per page),
 ``charts`` (ECharts option builders).
 
-NiceGUI keeps its pages in one process-wide app, so the pages are mounted once per process; further
-apps in the same process (tests) take ``mount(..., pages=False)``: the routes and services without pages.
+NiceGUI keeps its pages in one process-wide app: the first ``mount`` registers the pages and NiceGUI's
+middleware; a later ``mount`` in the same process (tests, a restarted server) attaches the same pages to the
+new app and points them at its services. One app serves the pages at a time — the one started last.
 """
 
 from __future__ import annotations
@@ -37,16 +38,22 @@ _pages_mounted_on: FastAPI | None = None
 
 
 def mount(
-    app: FastAPI, container: Container, *, pages: bool = True, report_connection: Any = None
+    app: FastAPI,
+    container: Container,
+    *,
+    pages: bool = True,
+    report_connection: Any = None,
+    **services: Any,
 ) -> UiContext:
     """Add the web UI and its routes to ``app`` (built by ``create_app(container)``); returns its context.
 
     ``pages=False`` adds only the routes and services (API-only deployments and route tests);
-    ``report_connection`` overrides where reports read (a DuckDB connection; default: the warehouse).
+    ``report_connection`` overrides where reports read (a DuckDB connection; default: the warehouse);
+    ``services`` override what the container provides (``warehouse=``, ``ods=``, ``platform=``).
     """
     from plantloop.ui.routes import routers
 
-    ctx = build_context(app, container, report_connection=report_connection)
+    ctx = build_context(app, container, report_connection=report_connection, services=services)
     app.state.ui = ctx
     set_current(ctx)
     for router, prefixed in routers(ctx):
@@ -64,13 +71,22 @@ def _run_with_app(app: FastAPI, ctx: UiContext) -> None:
     async def lifespan(application: Any) -> AsyncIterator[Any]:
         import asyncio
 
+        from plantloop.reports.distribution import start_scheduler
+
         set_current(ctx)
         ctx.hub.start(asyncio.get_running_loop())
+        scheduler = start_scheduler(ctx.distributor) if ctx.distributor is not None else None
         try:
             async with inner(application) as state:
                 yield state
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
             await ctx.hub.stop()
+            notifier = ctx.extras.get("notifier")
+            if notifier is not None:
+                notifier.close()
+            ctx.forms.close()
 
     app.router.lifespan_context = lifespan
 
@@ -84,9 +100,9 @@ def _mount_pages(app: FastAPI, container: Container) -> None:
     from plantloop.ui.pages import register_all
 
     if _pages_mounted_on is not None:
-        raise RuntimeError(
-            "the web UI pages are mounted once per process; mount further apps with pages=False"
-        )
+        _attach_again(app, nicegui_app)
+        _pages_mounted_on = app
+        return
     register_all()
     nicegui_app.colors(primary="#1e3a5f", secondary="#2f6fae", accent="#e07a1f", positive="#2e7d32")
     language = Language.parse(container.settings.locale)
@@ -100,3 +116,22 @@ def _mount_pages(app: FastAPI, container: Container) -> None:
         storage_secret=None,
     )
     _pages_mounted_on = app
+
+
+def _attach_again(app: FastAPI, nicegui_app: Any) -> None:
+    """Serve the already registered pages from another app (NiceGUI's start and stop with its lifespan)."""
+    from nicegui import nicegui as nicegui_core
+
+    app.mount("/", nicegui_app)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        await nicegui_core._startup()
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            await nicegui_core._shutdown()
+
+    app.router.lifespan_context = lifespan

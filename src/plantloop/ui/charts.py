@@ -132,12 +132,21 @@ def pareto(items: Sequence[tuple[str, float]], labels: dict[str, str], *, dark: 
             {"type": "value", "max": 100, "axisLabel": {"color": text, "formatter": "{value}%"}},
         ],
         "series": [
-            {"name": labels["count"], "type": "bar", "itemStyle": {"color": "#f97316"},
-             "data": [v for _, v in items]},
-            {"name": labels["cumulative"], "type": "line", "yAxisIndex": 1, "data": cumulative,
-             "itemStyle": {"color": "#38bdf8"}},
+            {
+                "name": labels["count"],
+                "type": "bar",
+                "itemStyle": {"color": "#f97316"},
+                "data": [v for _, v in items],
+            },
+            {
+                "name": labels["cumulative"],
+                "type": "line",
+                "yAxisIndex": 1,
+                "data": cumulative,
+                "itemStyle": {"color": "#38bdf8"},
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 def control_chart(
@@ -246,10 +255,12 @@ def gantt(
     return {
         "tooltip": {":formatter": "p => `${p.seriesName}: ${p.value[3]}`"},
         "legend": {"top": 0},
-        "dataZoom": [{"type": "slider", "filterMode": "weakFilter", "height": 18, "bottom": 5},
-                     {"type": "inside", "filterMode": "weakFilter"}],
+        "dataZoom": [
+            {"type": "slider", "filterMode": "weakFilter", "height": 18, "bottom": 5},
+            {"type": "inside", "filterMode": "weakFilter"},
+        ],
         "grid": {"left": 90, "right": 20, "top": 30, "bottom": 50},
         "xAxis": {"type": "time"},
         "yAxis": {"type": "category", "data": list(rows), "inverse": True},
         "series": [series(labels["plan"], plan, "#64748b"), series(labels["actual"], actual, "#2f6fae")],
-    }  # fmt: skip
+    }

@@ -11,8 +11,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from plantloop.api.deps import user_scope
-from plantloop.api.routes import alerts, reports, ui_session
+from plantloop.api.routes import alerts, forms, reports, ui_session
 from plantloop.reports.alerts import AlertEngine
+from plantloop.reports.forms.service import FormService
 from plantloop.ui.context import UiContext
 
 
@@ -25,8 +26,17 @@ def routers(ctx: UiContext) -> list[tuple[APIRouter, bool]]:
     def alert_engine() -> AlertEngine:
         return ctx.alerts
 
+    def form_service() -> FormService:
+        return ctx.forms
+
     return [
         (reports.build_router(report_conn, user_scope, runner=ctx.reports), True),
-        (alerts.build_router(alert_engine, ack_tokens=ctx.ack_tokens), True),
+        (
+            alerts.build_router(
+                alert_engine, ack_tokens=ctx.ack_tokens, get_scope=user_scope, line_of=ctx.line_of_target
+            ),
+            True,
+        ),
+        (forms.build_router(form_service), True),
         (ui_session.router, False),
     ]

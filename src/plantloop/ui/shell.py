@@ -82,7 +82,7 @@ def guarded_page(
 
 
 def forbidden(viewer: Viewer, permission: str) -> None:
-    with ui.card().classes("max-w-xl mx-auto mt-12 items-center text-center").mark("forbidden"):
+    with ui.card().classes("max-w-xl mx-auto mt-12 items-center text-center").props("data-test=forbidden"):
         ui.icon("block", size="3rem", color="negative")
         ui.label(viewer.t("errors.forbidden_title")).classes("text-xl font-bold")
         ui.label(viewer.t("errors.forbidden_text", permission=viewer.tv("permission", permission)))
@@ -97,7 +97,7 @@ def frame(viewer: Viewer, path: str, title_key: str) -> Iterator[None]:
         drawer_button = ui.button(icon="menu").props("flat round dense color=white")
         ui.label("plantloop").classes("text-lg font-bold tracking-wide")
         ui.label("·").classes("opacity-60")
-        ui.label(viewer.t(title_key)).classes("text-lg").mark("page-title")
+        ui.label(viewer.t(title_key)).classes("text-lg").props("data-test=page-title")
         ui.space()
         _language_switch(viewer)
         _user_menu(viewer)
@@ -111,7 +111,7 @@ def frame(viewer: Viewer, path: str, title_key: str) -> Iterator[None]:
                 ui.item(on_click=lambda p=page.path: ui.navigate.to(p))
                 .props(f"clickable {'active' if active else ''}")
                 .classes("rounded")
-                .mark(f"nav{page.path.replace('/', '-')}")
+                .props(f"data-test=nav{page.path.replace('/', '-')}")
             ):
                 with ui.item_section().props("avatar"):
                     ui.icon(page.icon)
@@ -127,7 +127,7 @@ def _language_switch(viewer: Viewer) -> None:
         viewer.ctx.prefs.set_language(viewer.username, lang)
         ui.navigate.reload()
 
-    with ui.button_group().props("flat").mark("language"):
+    with ui.button_group().props("flat").props("data-test=language"):
         for lang, label in ((Language.EN, "EN"), (Language.ZH, "中文")):
             ui.button(label, on_click=lambda lng=lang: choose(lng)).props(
                 f"flat dense no-caps color=white {'' if lang is viewer.lang else 'class=opacity-60'}"
@@ -137,15 +137,18 @@ def _language_switch(viewer: Viewer) -> None:
 def _user_menu(viewer: Viewer) -> None:
     roles = ", ".join(viewer.tv("role", r) for r in viewer.principal.roles)
     scope = viewer.t("shell.all_lines") if viewer.scope is None else ", ".join(sorted(viewer.scope))
-    with ui.button(icon="account_circle").props("flat round color=white").mark("user-menu"), ui.menu():
+    with (
+        ui.button(icon="account_circle").props("flat round color=white").props("data-test=user-menu"),
+        ui.menu(),
+    ):
         with ui.column().classes("p-3 gap-1"):
-            ui.label(viewer.username).classes("font-bold").mark("username")
+            ui.label(viewer.username).classes("font-bold").props("data-test=username")
             ui.label(f"{viewer.t('shell.roles')}: {roles}").classes("text-sm")
-            ui.label(f"{viewer.t('shell.scope')}: {scope}").classes("text-sm").mark("scope")
+            ui.label(f"{viewer.t('shell.scope')}: {scope}").classes("text-sm").props("data-test=scope")
             if viewer.principal.demo:
                 ui.badge(viewer.t("shell.demo_user"), color="warning")
         ui.separator()
-        ui.menu_item(viewer.t("shell.logout"), on_click=lambda: logout(viewer)).mark("logout")
+        ui.menu_item(viewer.t("shell.logout"), on_click=lambda: logout(viewer)).props("data-test=logout")
 
 
 def logout(viewer: Viewer) -> None:

@@ -12,7 +12,9 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from plantloop.api.scope import scoped_bus, scoped_queries
 from plantloop.api.security import Principal
@@ -47,6 +49,12 @@ class Viewer:
 
     def sees_line(self, line_id: str | None) -> bool:
         return self.principal.sees_line(line_id)
+
+    def local(self, when: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """An instant as the plant's wall time (the site's time zone), or "" for None."""
+        if when is None:
+            return ""
+        return when.astimezone(ZoneInfo(self.ctx.container.plant.site.timezone)).strftime(fmt)
 
     def t(self, key: str, /, **values: Any) -> str:
         return translate(key, self.lang, **values)

@@ -181,27 +181,37 @@ class LiveHub:
             ]
             self._plan = self.view.plan_by_line(waiting + in_work, today)
             self._plan_day = today
-        alerts = []
-        if self.alerts is not None:
-            for a in self.alerts.alerts():
-                if a.state is AlertState.RESOLVED:
-                    continue
-                alerts.append(
-                    {
-                        "kind": "alert",
-                        "id": a.id,
-                        "target": a.target,
-                        "line_id": self.container.plant.line_of.get(a.target.removeprefix("line:"))
-                        or (a.target.removeprefix("line:") if a.target.startswith("line:") else None),
-                        "reason": a.message,
-                        "severity": a.severity.value,
-                        "since": a.opened_at.isoformat(),
-                        "state": a.state.value,
-                    }
-                )
+        alerts = self._open_alerts()
         snapshot = self.view.snapshot(now, queries.equipment_states(), self._open_orders, self._plan, alerts)
         self._feed_metric_rules(snapshot, now)
         return snapshot
+
+    def _open_alerts(self) -> list[dict[str, Any]]:
+        """Unresolved alerts as alarm rows (target: equipment path / id, or ``line:<id>``)."""
+        if self.alerts is None:
+            return []
+        plant = self.container.plant
+        out = []
+        for a in self.alerts.alerts():
+            if a.state is AlertState.RESOLVED:
+                continue
+            target = a.target.removeprefix("line:")
+            equipment = target.rsplit("/", 1)[-1]
+            line = target if target in plant.lines else plant.line_of.get(equipment)
+            out.append(
+                {
+                    "kind": "alert",
+                    "id": a.id,
+                    "target": equipment if equipment in plant.equipment else target,
+                    "line_id": line,
+                    "reason": a.message,
+                    "severity": a.severity.value,
+                    "since": a.opened_at.isoformat(),
+                    "state": a.state.value,
+                    "rule_id": a.rule_id,
+                }
+            )
+        return out
 
     def _feed_metric_rules(self, snapshot: Snapshot, now: Any) -> None:
         if self.alerts is None:

@@ -215,9 +215,14 @@ class PlantView:
                     **oee_of(rows),
                 }
             )
+        down = {e.id for e in equipment if e.downtime_reason_code}
+        # An alert about a machine that is down is the same alarm: shown once, with the alert's state.
+        linked = {a["target"]: a for a in alerts if a.get("target") in down}
         alarms = [
             {
                 "kind": "downtime",
+                "alert_id": linked[e.id]["id"] if e.id in linked else None,
+                "state": linked[e.id]["state"] if e.id in linked else "open",
                 "id": f"downtime:{e.id}",
                 "target": e.id,
                 "line_id": self.plant.line_of.get(e.id),
@@ -228,7 +233,7 @@ class PlantView:
             }
             for e in equipment
             if e.downtime_reason_code
-        ] + [dict(a) for a in alerts]
+        ] + [dict(a) for a in alerts if a.get("target") not in linked]
         return {
             "as_of": now.isoformat(),
             "shift": None

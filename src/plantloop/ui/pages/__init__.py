@@ -4,7 +4,23 @@ from __future__ import annotations
 
 
 def register_all() -> None:
-    from plantloop.ui.pages import home, login, screen, terminal
+    from plantloop.ui.pages import (
+        admin,
+        alerts,
+        data,
+        decisions,
+        forms,
+        home,
+        login,
+        maintenance,
+        quality,
+        reports,
+        schedule,
+        screen,
+        terminal,
+        trace,
+    )
 
-    for module in (login, home, screen, terminal):
+    modules = (login, home, screen, terminal, trace, schedule, quality, maintenance, data, reports, forms)
+    for module in (*modules, alerts, decisions, admin):
         module.register()

@@ -17,7 +17,9 @@ def register() -> None:
 
 def home(viewer: Viewer) -> None:
     t = viewer.t
-    ui.label(t("home.welcome", user=viewer.username)).classes("text-2xl font-bold").mark("home-welcome")
+    ui.label(t("home.welcome", user=viewer.username)).classes("text-2xl font-bold").props(
+        "data-test=home-welcome"
+    )
     counts = viewer.queries.work_order_counts()
     down = [e for e in viewer.queries.equipment_states() if e.downtime_reason_code]
     pending = viewer.ctx.container.decisions.pending(limit=500)
@@ -30,7 +32,7 @@ def home(viewer: Viewer) -> None:
             (t("home.pending_decisions"), len(pending), "pending"),
             (t("home.open_alerts"), len(alerts), "alerts"),
         ):
-            with ui.card().classes("p-4 min-w-40").mark(f"home-{mark}"):
+            with ui.card().classes("p-4 min-w-40").props(f"data-test=home-{mark}"):
                 ui.label(label).classes("text-sm pl-muted")
                 ui.label(str(value)).classes("text-3xl font-bold pl-kpi")
     with ui.grid().classes("w-full gap-3 grid-cols-1 sm:grid-cols-2 lg:grid-cols-4"):
@@ -41,7 +43,7 @@ def home(viewer: Viewer) -> None:
                 ui.card()
                 .classes("p-4 cursor-pointer hover:shadow-lg")
                 .on("click", lambda p=page.path: ui.navigate.to(p))
-                .mark(f"tile{page.path.replace('/', '-')}")
+                .props(f"data-test=tile{page.path.replace('/', '-')}")
             ):
                 with ui.row().classes("items-center gap-2"):
                     ui.icon(page.icon, size="1.6rem", color="primary")

@@ -32,7 +32,7 @@ def login_page(request: Request, next: str = "/home", expired: int = 0, lang: st
     ui.page_title(f"{t('login.title')} · plantloop")
     ui.query("body").classes("bg-slate-100")
     with ui.column().classes("w-full items-center pt-10 sm:pt-20 px-3"):
-        with ui.card().classes("w-full max-w-sm p-6 gap-3").mark("login-card"):
+        with ui.card().classes("w-full max-w-sm p-6 gap-3").props("data-test=login-card"):
             with ui.row().classes("w-full items-center"):
                 ui.icon("factory", size="2rem", color="primary")
                 ui.label("plantloop").classes("text-2xl font-bold text-primary")
@@ -43,12 +43,12 @@ def login_page(request: Request, next: str = "/home", expired: int = 0, lang: st
                     )
             ui.label(t("login.subtitle")).classes("text-sm pl-muted")
             if expired:
-                ui.label(t("login.expired")).classes("text-warning text-sm").mark("login-expired")
+                ui.label(t("login.expired")).classes("text-warning text-sm").props("data-test=login-expired")
             username = ui.input(t("login.username")).props("outlined autofocus autocomplete=username")
-            username.mark("login-username")
+            username.props("data-test=login-username")
             password = ui.input(t("login.password"), password=True, password_toggle_button=True)
-            password.props("outlined autocomplete=current-password").mark("login-password")
-            message = ui.label("").classes("text-negative text-sm").mark("login-error")
+            password.props("outlined autocomplete=current-password").props("data-test=login-password")
+            message = ui.label("").classes("text-negative text-sm").props("data-test=login-error")
 
             async def submit() -> None:
                 name, secret = (username.value or "").strip(), password.value or ""
@@ -76,9 +76,9 @@ def login_page(request: Request, next: str = "/home", expired: int = 0, lang: st
 
             password.on("keydown.enter", submit)
             button = ui.button(t("login.submit"), on_click=submit).props("unelevated color=primary")
-            button.classes("w-full").mark("login-submit")
+            button.classes("w-full").props("data-test=login-submit")
         if ctx.container.settings.demo:
-            with ui.card().classes("w-full max-w-sm p-4 gap-1 bg-amber-50").mark("demo-hint"):
+            with ui.card().classes("w-full max-w-sm p-4 gap-1 bg-amber-50").props("data-test=demo-hint"):
                 ui.label(t("login.demo_title")).classes("font-bold text-sm")
                 ui.label(t("login.demo_text", password=DEMO_PASSWORD)).classes("text-sm")
                 ui.label(", ".join(DEMO_USERS)).classes("text-xs font-mono")

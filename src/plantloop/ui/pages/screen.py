@@ -56,9 +56,9 @@ def big_screen(viewer: Viewer) -> None:
             ui.label(f"{plant.enterprise.name} · {plant.site.name}").classes("text-2xl font-bold")
             ui.label(t("nav.screen")).classes("text-xl text-sky-300")
             ui.space()
-            shift = ui.label("").classes("text-lg text-slate-300").mark("screen-shift")
-            as_of = ui.label("").classes("text-lg pl-kpi").mark("screen-as-of")
-            seq = ui.label("").classes("text-xs text-slate-500").mark("screen-seq")
+            shift = ui.label("").classes("text-lg text-slate-300").props("data-test=screen-shift")
+            as_of = ui.label("").classes("text-lg pl-kpi").props("data-test=screen-as-of")
+            seq = ui.label("").classes("text-xs text-slate-500").props("data-test=screen-seq")
             if viewer.scope is not None:
                 ui.badge(f"{t('shell.scope')}: {', '.join(sorted(viewer.scope))}", color="warning")
         with ui.row().classes("w-full gap-2 no-wrap"):
@@ -66,15 +66,19 @@ def big_screen(viewer: Viewer) -> None:
             for key in ("oee", "availability", "performance", "quality"):
                 with ui.element("div").classes("pl-panel").style("width: 16%; height: 190px"):
                     gauges[key] = ui.echart(charts.gauge(labels[key], None)).classes("w-full h-full")
-                    gauges[key].mark(f"gauge-{key}")
+                    gauges[key].props(f"data-test=gauge-{key}")
             with ui.element("div").classes("pl-panel").style("width: 17%; height: 190px"):
                 ui.label(t("screen.output_vs_plan")).classes("pl-panel-title")
-                output_total = ui.label("—").classes("text-4xl font-bold pl-kpi mt-4").mark("screen-output")
+                output_total = (
+                    ui.label("—").classes("text-4xl font-bold pl-kpi mt-4").props("data-test=screen-output")
+                )
                 output_ratio = ui.label("").classes("text-lg text-slate-400")
             with ui.element("div").classes("pl-panel").style("width: 17%; height: 190px"):
                 ui.label(t("screen.open_alarms")).classes("pl-panel-title")
                 alarm_count = (
-                    ui.label("0").classes("text-5xl font-bold pl-kpi mt-4").mark("screen-alarm-count")
+                    ui.label("0")
+                    .classes("text-5xl font-bold pl-kpi mt-4")
+                    .props("data-test=screen-alarm-count")
                 )
         with ui.row().classes("w-full gap-2 no-wrap"):
             with ui.element("div").classes("pl-panel").style("width: 36%; height: 300px"):
@@ -99,9 +103,12 @@ def big_screen(viewer: Viewer) -> None:
                 with ui.element("div").classes("pl-panel w-full"):
                     ui.label(t("screen.orders")).classes("pl-panel-title")
                     orders = _table(
-                        viewer, ["work_order_id", "material_id", "line_id", "progress", "qty_good", "due_at"],
-                        "orders", rows=6, progress=True,
-                    )  # fmt: skip
+                        viewer,
+                        ["work_order_id", "material_id", "line_id", "progress", "qty_good", "due_at"],
+                        "orders",
+                        rows=6,
+                        progress=True,
+                    )
 
     def render(snapshot: Snapshot) -> None:
         view = for_scope(snapshot, viewer.scope)
@@ -141,10 +148,14 @@ def big_screen(viewer: Viewer) -> None:
             if tile is not None:
                 tile(eq)
         alarms.rows = [
-            {**a, "reason": a.get("reason") or "", "since": _clock(a.get("since"), viewer),
-             "severity": viewer.tv("severity", a.get("severity"))}
+            {
+                **a,
+                "reason": a.get("reason") or "",
+                "since": _clock(a.get("since"), viewer),
+                "severity": viewer.tv("severity", a.get("severity")),
+            }
             for a in view["alarms"]
-        ]  # fmt: skip
+        ]
         alarms.update()
         orders.rows = [
             {**o, "progress": round(o["progress"] * 100), "due_at": _clock(o["due_at"], viewer)}
@@ -172,7 +183,7 @@ def _equipment_tiles(viewer: Viewer) -> dict[str, Any]:
         for eq_id, line_id in plant.line_of.items():
             if eq_id not in plant.equipment or not viewer.sees_line(line_id):
                 continue
-            with ui.element("div").classes("pl-eq").mark(f"eq-{eq_id}") as box:
+            with ui.element("div").classes("pl-eq").props(f"data-test=eq-{eq_id}") as box:
                 ui.label(f"{eq_id}").classes("font-bold")
                 state = ui.label("").classes("text-xs text-slate-300")
                 oee = ui.label("—").classes("text-lg pl-kpi")
@@ -195,7 +206,7 @@ def _table(viewer: Viewer, keys: list[str], name: str, *, rows: int, progress: b
     key = "id" if name == "alarms" else "work_order_id"
     table = ui.table(columns=columns, rows=[], row_key=key, pagination=rows)
     table.props("dense flat dark hide-bottom")
-    table.classes("w-full").mark(f"screen-{name}")
+    table.classes("w-full").props(f"data-test=screen-{name}")
     if progress:
         table.add_slot(
             "body-cell-progress",

@@ -40,7 +40,7 @@ def terminal(viewer: Viewer, wc: str = "") -> None:
     if wc and wc not in centers:
         ui.notify(t("terminal.out_of_scope", wc=wc), type="warning")
     picker = ui.select(centers, value=state["wc"], label=t("terminal.work_center"))
-    picker.props("outlined").classes("w-full sm:w-96").mark("terminal-wc")
+    picker.props("outlined").classes("w-full sm:w-96").props("data-test=terminal-wc")
 
     @ui.refreshable
     def board() -> None:
@@ -59,7 +59,7 @@ def terminal(viewer: Viewer, wc: str = "") -> None:
             _running_card(viewer, eq, op, board.refresh)
         ui.label(t("terminal.dispatch_list", count=len(items))).classes("text-lg font-bold mt-2")
         if not items:
-            ui.label(t("terminal.empty_list")).classes("pl-muted").mark("terminal-empty")
+            ui.label(t("terminal.empty_list")).classes("pl-muted").props("data-test=terminal-empty")
         idle = [e for e in equipment if e.current_operation_id is None and not e.downtime_reason_code]
         for item in items[:40]:
             _dispatch_card(viewer, item, idle, board.refresh)
@@ -97,23 +97,26 @@ def _running_operations(viewer: Viewer, equipment: list[Equipment]) -> list[tupl
 def _machine_card(viewer: Viewer, eq: Equipment, refresh: Any) -> None:
     t = viewer.t
     plant = viewer.ctx.container.plant
-    with ui.card().classes("p-3 w-full sm:w-64").mark(f"machine-{eq.id}"):
+    with ui.card().classes("p-3 w-full sm:w-64").props(f"data-test=machine-{eq.id}"):
         ui.label(f"{eq.id} · {plant.equipment[eq.id].name}").classes("font-bold")
         text = viewer.tv("equipment_state", eq.state.value)
         if eq.downtime_reason_code:
             text += f" · {t('terminal.down')}: {eq.downtime_reason_code}"
         ui.label(text).classes("text-sm")
         if eq.downtime_reason_code:
-            ui.button(t("terminal.end_downtime"), icon="play_arrow", color="positive",
-                      on_click=lambda: _send(viewer, c.EndDowntime(equipment_id=eq.id), refresh),
-                      ).classes("w-full").mark(f"end-downtime-{eq.id}")  # fmt: skip
+            ui.button(
+                t("terminal.end_downtime"),
+                icon="play_arrow",
+                color="positive",
+                on_click=lambda: _send(viewer, c.EndDowntime(equipment_id=eq.id), refresh),
+            ).classes("w-full").props(f"data-test=end-downtime-{eq.id}")
         else:
             reasons = {r.code: f"{r.code} · {r.name}" for r in plant.downtime_reasons}
             with ui.row().classes("w-full no-wrap items-center gap-1"):
                 reason = (
                     ui.select(reasons, label=t("terminal.reason")).props("dense outlined").classes("grow")
                 )
-                reason.mark(f"downtime-reason-{eq.id}")
+                reason.props(f"data-test=downtime-reason-{eq.id}")
 
                 async def report() -> None:
                     if not reason.value:
@@ -123,15 +126,15 @@ def _machine_card(viewer: Viewer, eq: Equipment, refresh: Any) -> None:
                         viewer, c.StartDowntime(equipment_id=eq.id, reason_code=reason.value), refresh
                     )
 
-                ui.button(icon="report", color="negative", on_click=report).props("dense").mark(
-                    f"start-downtime-{eq.id}"
+                ui.button(icon="report", color="negative", on_click=report).props("dense").props(
+                    f"data-test=start-downtime-{eq.id}"
                 ).tooltip(t("terminal.report_downtime"))
 
 
 def _running_card(viewer: Viewer, eq: Equipment, op: Operation, refresh: Any) -> None:
     t = viewer.t
     plant = viewer.ctx.container.plant
-    with ui.card().classes("p-3 w-full").mark(f"running-{op.id}"):
+    with ui.card().classes("p-3 w-full").props(f"data-test=running-{op.id}"):
         with ui.row().classes("w-full items-center"):
             ui.label(op.id).classes("font-bold text-lg")
             ui.badge(
@@ -143,12 +146,12 @@ def _running_card(viewer: Viewer, eq: Equipment, op: Operation, refresh: Any) ->
         ui.label(op.name).classes("text-sm")
         with ui.row().classes("w-full gap-2 items-end"):
             good = ui.number(t("terminal.qty_good"), value=0, min=0, precision=0).props("outlined dense")
-            good.classes("w-28").mark(f"qty-good-{op.id}")
+            good.classes("w-28").props(f"data-test=qty-good-{op.id}")
             scrap = ui.number(t("terminal.qty_scrap"), value=0, min=0, precision=0).props("outlined dense")
-            scrap.classes("w-28").mark(f"qty-scrap-{op.id}")
+            scrap.classes("w-28").props(f"data-test=qty-scrap-{op.id}")
             defects = {d.code: f"{d.code} · {d.name}" for d in plant.defect_codes}
             defect = ui.select(defects, label=t("terminal.defect_code")).props("outlined dense clearable")
-            defect.classes("w-48").mark(f"defect-{op.id}")
+            defect.classes("w-48").props(f"data-test=defect-{op.id}")
 
         async def complete() -> None:
             qty_good, qty_scrap = int(good.value or 0), int(scrap.value or 0)
@@ -163,30 +166,32 @@ def _running_card(viewer: Viewer, eq: Equipment, op: Operation, refresh: Any) ->
         with ui.row().classes("w-full gap-2 mt-1"):
             ui.button(
                 t("terminal.complete"), icon="check_circle", color="positive", on_click=complete
-            ).classes("grow").props("size=lg").mark(f"complete-{op.id}")
+            ).classes("grow").props("size=lg").props(f"data-test=complete-{op.id}")
             if op.status.value == "paused":
-                ui.button(t("terminal.resume"), icon="play_arrow",
-                          on_click=lambda: _send(viewer, c.ResumeOperation(operation_id=op.id), refresh),
-                          ).props("size=lg")  # fmt: skip
+                ui.button(
+                    t("terminal.resume"),
+                    icon="play_arrow",
+                    on_click=lambda: _send(viewer, c.ResumeOperation(operation_id=op.id), refresh),
+                ).props("size=lg")
 
 
 def _dispatch_card(viewer: Viewer, item: DispatchItem, idle: list[Equipment], refresh: Any) -> None:
     t = viewer.t
-    with ui.card().classes("p-3 w-full").mark(f"dispatch-{item.operation_id}"):
+    with ui.card().classes("p-3 w-full").props(f"data-test=dispatch-{item.operation_id}"):
         with ui.row().classes("w-full items-center gap-2"):
             ui.label(f"{item.position + 1}.").classes("text-lg pl-muted")
             ui.label(item.operation_id).classes("font-bold text-lg")
             ui.badge(viewer.tv("op_status", item.status), color="blue" if item.status == "ready" else "grey")
             ui.space()
             ui.label(f"{item.material_id} × {item.qty}").classes("text-sm")
-        ui.label(t("terminal.due", due=item.due_at.strftime("%Y-%m-%d %H:%M"))).classes("text-xs pl-muted")
+        ui.label(t("terminal.due", due=viewer.local(item.due_at))).classes("text-xs pl-muted")
         if item.status != "ready":
             return
         choices = {e.id: e.id for e in idle}
         preferred = item.equipment_id if item.equipment_id in choices else next(iter(choices), None)
         with ui.row().classes("w-full no-wrap items-center gap-2"):
             machine = ui.select(choices, value=preferred, label=t("terminal.machine")).props("outlined dense")
-            machine.classes("grow").mark(f"machine-for-{item.operation_id}")
+            machine.classes("grow").props(f"data-test=machine-for-{item.operation_id}")
 
             async def start() -> None:
                 if not machine.value:
@@ -199,7 +204,7 @@ def _dispatch_card(viewer: Viewer, item: DispatchItem, idle: list[Equipment], re
 
             ui.button(t("terminal.start"), icon="play_circle", on_click=start).props(
                 "size=lg color=primary"
-            ).mark(f"start-{item.operation_id}")
+            ).props(f"data-test=start-{item.operation_id}")
 
 
 async def _send(viewer: Viewer, command: c.Command, refresh: Any) -> None:

@@ -1,0 +1,91 @@
+"""Form targets: how an entry becomes (a) the row the data-quality checks see — the entry's fields plus
+columns derived from the MES (the operation's equipment, the defective share, the stop's duration) — and
+(b) the MES commands that write it into the governed layers once a reviewer approves.
+
+The commands go through the MES like every other fact: validated by its handlers, recorded in the outbox,
+landed in the ODS by collect, shaped into DWD by the warehouse. A form never writes a table directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from plantloop.kernel.ids import deterministic_id
+from plantloop.mes.domain import commands as c
+from plantloop.mes.queries import MesQueries
+from plantloop.reports.forms.definitions import InvalidFormEntry
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An entry ready for the DQ checks and for proposing: its row, its commands, its subject."""
+
+    row: dict[str, Any]
+    commands: list[c.Command]
+    subject: str
+    summary: str
+
+
+Target = Callable[[str, dict[str, Any], MesQueries, datetime, str], Prepared]
+
+
+def record_inspection(
+    entry_id: str, values: dict[str, Any], queries: MesQueries, now: datetime, user: str
+) -> Prepared:
+    operation_id = values.get("operation_id") or ""
+    wo = queries.operation_work_order(operation_id) if operation_id and "/" in operation_id else None
+    op = next((o for o in wo.operations if o.id == operation_id), None) if wo else None
+    if op is None:
+        raise InvalidFormEntry(
+            f"operation_id: {operation_id!r} is not an operation you can see", field="operation_id"
+        )
+    inspected = int(values.get("qty_inspected") or 0)
+    defective = int(values.get("qty_defective") or 0)
+    row = {
+        **values,
+        "equipment_id": op.equipment_id,
+        "defective_share": (defective / inspected) if inspected else None,
+        "operation_status": op.status.value,
+    }
+    command = c.RecordInspection(
+        inspection_id=deterministic_id("form-inspection", entry_id)[:32],
+        operation_id=operation_id,
+        result=c.InspectionResult(values["result"]),
+        qty_inspected=max(inspected, 1),
+        qty_defective=max(defective, 0),
+        defect_code=values.get("defect_code"),
+        inspector_id=values.get("inspector_id") or user,
+        issued_by=user,
+    )
+    return Prepared(row, [command], f"operation:{operation_id}", f"{operation_id}: {values['result']}")
+
+
+def downtime_interval(
+    entry_id: str, values: dict[str, Any], queries: MesQueries, now: datetime, user: str
+) -> Prepared:
+    started: datetime = values["started_at"]
+    ended: datetime = values["ended_at"]
+    equipment_id = values["equipment_id"]
+    if queries.equipment(equipment_id) is None:
+        raise InvalidFormEntry(
+            f"equipment_id: {equipment_id!r} is not a machine you can see", field="equipment_id"
+        )
+    row = {
+        **{k: v for k, v in values.items() if k not in ("started_at", "ended_at")},
+        "duration_s": (ended - started).total_seconds(),
+        "seconds_ago": (now - ended).total_seconds(),
+    }
+    commands: list[c.Command] = [
+        c.StartDowntime(
+            equipment_id=equipment_id, reason_code=values["reason_code"], at=started, issued_by=user
+        ),
+        c.EndDowntime(equipment_id=equipment_id, at=ended, issued_by=user),
+    ]
+    summary = f"{equipment_id} {values['reason_code']} {started:%Y-%m-%d %H:%M}–{ended:%H:%M} UTC"
+    return Prepared(row, commands, f"equipment:{equipment_id}:{started.isoformat()}", summary)
+
+
+TARGETS: dict[str, Target] = {"record_inspection": record_inspection, "downtime_interval": downtime_interval}
