@@ -10,6 +10,7 @@ source's checkpoint in one transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,7 +18,7 @@ import pyarrow.compute as pc
 from plantloop.collect.batch import CandidateBatch
 from plantloop.collect.contracts import CONTRACTS, Contract, SourceKind, contract_for, table_name
 from plantloop.collect.errors import UnknownEntity
-from plantloop.collect.validation import ValidationPolicy
+from plantloop.collect.validation import ValidationPolicy, fields_expr
 from plantloop.dataplatform.ingest.store import LandResult, OdsStore, RowCheck
 from plantloop.mes.masterdata.schema import PlantDefinition
 
@@ -49,7 +50,10 @@ class Landing:
         return cls(store, known_equipment=plant.equipment_paths.values(), policies=policies)
 
     def policy(self, kind: SourceKind) -> ValidationPolicy:
-        return self.policies.get(kind) or ValidationPolicy(check_equipment=kind is not SourceKind.FILES)
+        """The policy of ``kind``: files carry no equipment, and their parser converts every cell by the
+        entity's contract, so their payload fields need no second check."""
+        files = kind is SourceKind.FILES
+        return self.policies.get(kind) or ValidationPolicy(check_equipment=not files, check_fields=not files)
 
     def contracts(self, kind: SourceKind, entities: Iterable[str | None] = ()) -> list[Contract]:
         """The contracts a batch is checked against; legacy tables get one open contract per table."""
@@ -71,7 +75,7 @@ class Landing:
         kind: SourceKind,
         checkpoint: str | None = None,
         replay: bool = False,
-        want_rows: bool = False,
+        want_rows: bool | Literal["rejected"] = False,
     ) -> LandResult:
         return self.land_arrow(
             batch.to_arrow(),
@@ -92,7 +96,7 @@ class Landing:
         parser: str,
         checkpoint: str | None = None,
         replay: bool = False,
-        want_rows: bool = False,
+        want_rows: bool | Literal["rejected"] = False,
     ) -> LandResult:
         entities: list[str | None] = []
         if kind is SourceKind.LEGACY:
@@ -109,6 +113,7 @@ class Landing:
             parser=parser,
             tables={c.entity: table_name(kind, c.entity) for c in contracts},
             checks=checks,
+            derived=fields_expr(contracts) if self.policy(kind).check_fields else None,
             checkpoint=checkpoint,
             replay=replay,
             want_rows=want_rows,

@@ -1,7 +1,8 @@
 """Which parser re-reads which quarantined record: the replay table, built for one plant.
 
 Every record in the quarantine names the parser that first read it (``mqtt.uns``, ``rest.event`` …) and
-keeps its raw bytes; replay hands both back to that parser, so a fixed contract, master-data entry or
+keeps its raw bytes; replay hands them back to that parser — one record at a time for streaming sources,
+the whole set at once for the batch sources parsed in SQL — so a fixed contract, master-data entry or
 parser decides again exactly as live ingestion would.
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from functools import partial
 
 from plantloop.collect.batch import CandidateBatch
+from plantloop.collect.sql import TableParser
 from plantloop.kernel.clock import SystemClock
 from plantloop.mes.masterdata.schema import PlantDefinition
 
@@ -19,7 +21,7 @@ ReplayParser = Callable[[CandidateBatch, str, str | None, bytes, int], None]
 
 
 def replay_parsers(plant: PlantDefinition) -> dict[str, ReplayParser]:
-    from plantloop.collect.connectors import files, legacy_db, mes_outbox, opcua, rest, uns
+    from plantloop.collect.connectors import legacy_db, mes_outbox, opcua, uns
 
     resolver = uns.UnsResolver(plant)
     paths = dict(plant.equipment_paths)
@@ -28,15 +30,17 @@ def replay_parsers(plant: PlantDefinition) -> dict[str, ReplayParser]:
     def mqtt(batch: CandidateBatch, source: str, key: str | None, raw: bytes, qid: int) -> None:
         uns.parse_uns(batch, resolver, source, key or "", raw, clock.now(), qid)
 
-    def rest_event(batch: CandidateBatch, source: str, key: str | None, raw: bytes, qid: int) -> None:
-        entity = (key or "events#").split("#", 1)[0] or "events"
-        rest.parse_rest_event(batch, source, key, raw, qid, entity=entity, equipment_paths=paths)
-
     return {
         uns.PARSER: mqtt,
         mes_outbox.PARSER: mes_outbox.replay_parser,
-        rest.PARSER: rest_event,
-        files.PARSER: files.parse_row,
         legacy_db.PARSER: legacy_db.parse_legacy_row,
         opcua.PARSER: partial(opcua.parse_opcua_value, equipment_paths=paths),
     }
+
+
+def table_parsers() -> dict[str, TableParser]:
+    """Parsers that read a whole table of records in SQL (batch sources): replay hands them the same
+    ``(row_no, source_key, raw, quarantine_id)`` table that live ingestion does."""
+    from plantloop.collect.connectors import files, rest
+
+    return {rest.PARSER: rest.parse_events, files.PARSER: files.parse_rows}

@@ -1,39 +1,43 @@
 """CSV / Excel import of ERP orders, QMS results and supplier lots, with a validation report per row.
 
-Cells are converted to the kinds declared by the entity's contract (see
-:mod:`plantloop.collect.contracts`); unknown columns are kept as text. The event id comes from the
-contract's key columns plus a hash of the row, so importing the same file again lands nothing new, while a
-changed row lands as a new version. Excel is read with openpyxl in read-only mode (streamed).
+Each row becomes a JSON object of column → cell (its raw record, kept by the quarantine); one SQL statement
+per file (:func:`parse_sql`) converts the cells to the kinds the entity's contract declares (see
+:mod:`plantloop.collect.contracts`), names the first problem of each bad row, and keeps unknown non-empty
+columns as they are (an empty optional column is ``null``). The event id comes from the contract's key
+columns plus the whole converted row, so importing the same file again lands nothing new, while a changed
+row lands as a new version.
+Excel is read with openpyxl in read-only mode (streamed). Row numbers in the report are the line (sheet
+row) where the record starts; the header is row 1.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from plantloop.collect import strict_json
-from plantloop.collect.batch import CandidateBatch
+import orjson
+import pyarrow as pa
+
 from plantloop.collect.contracts import Contract, FieldKind, SourceKind, contract_for
 from plantloop.collect.errors import InvalidSourceInput
 from plantloop.collect.errors import QuarantineReason as R
 from plantloop.collect.landing import Landing
-from plantloop.collect.timestamps import BadTimestamp, parse_timestamp
-from plantloop.kernel.ids import deterministic_id
+from plantloop.collect.sql import lit, run_table_parser, source_table
+from plantloop.dataplatform.ingest.store import OdsStore
 
 PARSER = "files.row"
-_TRUE, _FALSE = {"true", "1", "yes", "y", "pass", "ok"}, {"false", "0", "no", "n", "fail", "ng"}
+TRUE_WORDS = ("true", "1", "yes", "y", "pass", "ok")
+FALSE_WORDS = ("false", "0", "no", "n", "fail", "ng")
 
 
 @dataclass(frozen=True)
 class RowReport:
-    row_number: int  # 1-based line / sheet row, header = 1
+    row_number: int  # 1-based line / sheet row where the record starts, header = 1
     outcome: str  # landed | duplicate | quarantined
     reason: str | None = None
     message: str | None = None
@@ -61,155 +65,196 @@ class ImportReport:
         }
 
 
-class _Undecodable(str):
-    """A CSV line that is not valid text in the file's encoding."""
-
-
-def _coerce(value: Any, kind: FieldKind) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-    if kind is FieldKind.STRING:
-        return str(value)
+def _value_sql(cell: str, kind: FieldKind) -> str:
+    """The converted value of a cell (NULL when it does not convert)."""
+    number = f"TRY_CAST({cell} AS DOUBLE)"
+    if kind is FieldKind.STRING or kind is FieldKind.ANY:
+        return cell
     if kind is FieldKind.INTEGER:
-        number = float(value) if not isinstance(value, int) else value
-        if isinstance(number, float) and not number.is_integer():
-            raise ValueError(f"{value!r} is not a whole number")
-        return int(number)
+        return (
+            f"CASE WHEN regexp_full_match({cell}, '[+-]?[0-9]{{1,18}}') THEN CAST({cell} AS BIGINT) "
+            f"WHEN isfinite({number}) AND {number} = round({number}) AND abs({number}) < 9e15 "
+            f"THEN CAST({number} AS BIGINT) END"
+        )
     if kind is FieldKind.NUMBER:
-        number = float(value)
-        if number != number or number in (float("inf"), float("-inf")):
-            raise ValueError(f"{value!r} is not a finite number")
-        return number
+        return f"CASE WHEN isfinite({number}) THEN {number} END"
     if kind is FieldKind.BOOLEAN:
-        if isinstance(value, bool):
-            return value
-        text = str(value).lower()
-        if text in _TRUE or text in _FALSE:
-            return text in _TRUE
-        raise ValueError(f"{value!r} is not a yes/no value")
-    if kind is FieldKind.TIMESTAMP:
-        return parse_timestamp(value).isoformat()
-    return value
-
-
-def parse_row(
-    batch: CandidateBatch,
-    source: str,
-    source_key: str | None,
-    raw: bytes,
-    quarantine_id: int | None = None,
-    *,
-    contract: Contract | None = None,
-) -> None:
-    """One row (``raw`` = JSON object of column → cell text) → a candidate, or a reject with its reason."""
-    entity = (source_key or "").split("#", 1)[0]
-    try:
-        contract = contract or contract_for(SourceKind.FILES, entity)
-    except Exception:
-        batch.reject(
-            R.UNKNOWN_CONTRACT,
-            f"unknown entity {entity!r}",
-            source_key=source_key,
-            raw=raw,
-            quarantine_id=quarantine_id,
+        words_true = ", ".join(lit(w) for w in TRUE_WORDS)
+        words_false = ", ".join(lit(w) for w in FALSE_WORDS)
+        return (
+            f"CASE WHEN lower({cell}) IN ({words_true}) THEN true "
+            f"WHEN lower({cell}) IN ({words_false}) THEN false END"
         )
-        return
+    return f"strftime(pl_ts('VARCHAR', {cell}), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00'"
 
-    def reject(reason: R, message: str) -> None:
-        batch.reject(
-            reason,
-            message,
-            source_key=source_key,
-            raw=raw,
-            entity=contract.entity,
-            quarantine_id=quarantine_id,
-        )
 
-    try:
-        row = strict_json.loads(raw)
-    except (ValueError, RecursionError):
-        return reject(R.MALFORMED, "row could not be read")
-    if not isinstance(row, dict):
-        return reject(R.MALFORMED, "row could not be read")
-    payload: dict[str, Any] = {}
-    for name, kind in {**contract.fields, **contract.optional}.items():
-        value = row.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if name in contract.fields:
-                return reject(R.MISSING_FIELD, f"column {name!r} is empty or missing")
-            continue
-        try:
-            payload[name] = _coerce(value, kind)
-        except (ValueError, TypeError, BadTimestamp) as exc:
-            return reject(R.WRONG_TYPE, f"column {name!r}: {exc}"[:300])
-    for name, value in row.items():
-        if name not in payload and name not in contract.fields and value not in (None, ""):
-            payload[str(name)[:63]] = str(value)
-    assert contract.event_type and contract.time_field
-    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    batch.add(
-        event_id=deterministic_id(
-            source, contract.event_type, *[payload[k] for k in contract.key_fields], digest
-        ),
-        entity=contract.entity,
-        type=contract.event_type,
-        occurred_at=datetime.fromisoformat(payload[contract.time_field]),
-        recorded_at=None,
-        payload_json=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
-        source_key=source_key,
-        raw=raw,
-        subject=str(payload[contract.key_fields[0]]),
-        quarantine_id=quarantine_id,
+_SQL: dict[str, str] = {}
+
+
+def parse_sql(contract: Contract) -> str:
+    """The parse of a table of rows of ``contract`` (parameters: $1 source, $2 received_at)."""
+    if contract.entity not in _SQL:
+        _SQL[contract.entity] = _parse_sql(contract)
+    return _SQL[contract.entity]
+
+
+def _parse_sql(contract: Contract) -> str:
+    assert contract.event_type and contract.time_field and contract.key_fields
+    every = {**contract.fields, **contract.optional}
+    names = list(every)
+    index = {name: i for i, name in enumerate(names)}
+    cells = ",\n        ".join(f"nullif(trim(m[{lit(name)}]), '') AS c_{i}" for i, name in enumerate(names))
+    values = ",\n        ".join(
+        f"{_value_sql(f'c_{i}', kind)} AS v_{i}" for i, kind in enumerate(every.values())
     )
-    return None
+    rules = []
+    for i, name in enumerate(names):
+        if name in contract.fields:
+            missing = lit(f"column {name!r} is empty or missing")
+            rules.append(f"WHEN c_{i} IS NULL THEN ['{R.MISSING_FIELD}', {missing}]")
+    for i, (name, kind) in enumerate(every.items()):
+        rules.append(
+            f"WHEN c_{i} IS NOT NULL AND v_{i} IS NULL THEN ['{R.WRONG_TYPE}', "
+            f"{lit(f'column {name!r}: ')} || left(c_{i}, 60) || {lit(f' is not a {kind.value}')}]"
+        )
+    known = ", ".join(lit(n) for n in names)
+    converted = ", ".join(f"{lit(name)}, v_{i}" for i, name in enumerate(names))
+    key_parts = ", ".join(f"CAST(v_{index[k]} AS VARCHAR)" for k in contract.key_fields)
+    return f"""
+WITH s AS (
+    SELECT *, TRY(decode(raw)) AS txt FROM _src
+), j AS (
+    -- one parse per row: column -> cell text
+    SELECT *, TRY(json_transform(txt, '"MAP(VARCHAR, VARCHAR)"')) AS m FROM s
+), c AS (
+    SELECT *,
+        {cells},
+        map_from_entries(list_filter(map_entries(m),
+            x -> x.key NOT IN ({known}) AND nullif(trim(x.value), '') IS NOT NULL)) AS extras
+    FROM j
+), v AS (
+    SELECT *,
+        {values}
+    FROM c
+), p AS (
+    SELECT *, CASE WHEN pre_reason IS NOT NULL THEN [pre_reason, pre_message]
+        WHEN txt IS NULL THEN ['{R.BAD_ENCODING}', 'row is not UTF-8 text']
+        WHEN m IS NULL THEN ['{R.MALFORMED}', 'row could not be read']
+        {" ".join(rules)}
+    END AS problem FROM v
+), o AS (
+    SELECT *, CASE WHEN problem IS NULL THEN json_object({converted}) END AS converted FROM p
+), h AS (
+    -- the converted row (and its unknown columns, sorted) is part of the key: a changed row is a new version
+    SELECT *, CASE WHEN problem IS NULL THEN pl_sha1(array_to_string(list_transform(
+        [$1, {lit(contract.event_type)}, {key_parts}, CAST(converted AS VARCHAR),
+         CASE WHEN cardinality(extras) > 0 THEN CAST(to_json(list_sort(map_entries(extras))) AS VARCHAR)
+         ELSE '' END],
+        x -> pl_key_part(x)), chr(31))) END AS digest
+    FROM o
+)
+SELECT row_no,
+    pl_uuid_fmt(digest) AS event_id,
+    {lit(contract.entity)} AS entity,
+    CASE WHEN problem IS NULL THEN {lit(contract.event_type)} END AS type,
+    1 AS schema_version,
+    CASE WHEN problem IS NULL THEN CAST(v_{index[contract.time_field]} AS TIMESTAMPTZ) END AS occurred_at,
+    $2::TIMESTAMPTZ AS recorded_at,
+    NULL AS equipment_path,
+    CASE WHEN problem IS NULL THEN CAST(v_{index[contract.key_fields[0]]} AS VARCHAR) END AS subject,
+    CASE WHEN problem IS NULL THEN CAST(CASE WHEN cardinality(extras) = 0 THEN converted
+        ELSE json_merge_patch(to_json(extras), converted) END AS VARCHAR) END AS payload,
+    source_key, raw, false AS raw_truncated, problem[1] AS reject_reason,
+    left(problem[2], 1000) AS reject_message, quarantine_id
+FROM h
+"""
 
 
-def _csv_rows(data: bytes) -> Iterator[dict[str, Any] | _Undecodable]:
-    lines: list[str] = []
-    bad: set[int] = set()
-    for i, line in enumerate(data.splitlines(keepends=True)):
+def parse_rows(
+    store: OdsStore, source: str, records: pa.Table, *, received_at: datetime | None = None
+) -> pa.Table:
+    """The landing batch of ``records`` (raw = a row's JSON object; source_key = ``<entity>#file#row``)."""
+    keys = records.column("source_key").slice(0, 1).to_pylist()
+    entity = (keys[0] or "").split("#", 1)[0] if keys else ""
+    contract = contract_for(SourceKind.FILES, entity)
+    return run_table_parser(store, parse_sql(contract), records, [source, received_at or store.clock.now()])
+
+
+# ---- reading files --------------------------------------------------------------------------------
+@dataclass
+class _Rows:
+    """Rows of a file as raw records, each with the line where it starts and any reason found early."""
+
+    raws: list[bytes] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    reasons: list[str | None] = field(default_factory=list)
+    messages: list[str | None] = field(default_factory=list)
+
+    def add(self, raw: bytes, line: int, reason: R | None = None, message: str | None = None) -> None:
+        self.raws.append(raw)
+        self.lines.append(line)
+        self.reasons.append(reason.value if reason else None)
+        self.messages.append(message)
+
+
+def _decode(data: bytes) -> tuple[str, dict[int, bytes]]:
+    """The text of a CSV file; lines that are not UTF-8 are blanked and returned by line number."""
+    try:
+        return data.decode("utf-8-sig"), {}
+    except UnicodeDecodeError:
+        pass
+    lines, bad = [], {}
+    for i, line in enumerate(data.splitlines(keepends=True), start=1):
         try:
-            lines.append(line.decode("utf-8-sig" if i == 0 else "utf-8"))
+            lines.append(line.decode("utf-8-sig" if i == 1 else "utf-8"))
         except UnicodeDecodeError:
-            bad.add(i)
+            bad[i] = line.rstrip(b"\r\n")
             lines.append("\n")
-    reader = csv.reader(io.StringIO("".join(lines)))
+    return "".join(lines), bad
+
+
+def _csv_rows(data: bytes) -> _Rows:
+    text, bad = _decode(data)
+    if 1 in bad:
+        raise InvalidSourceInput("the header row is not UTF-8 text", reason=R.BAD_ENCODING.value)
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise InvalidSourceInput("the file is empty") from None
-    if 0 in bad:
-        raise InvalidSourceInput("the header row is not UTF-8 text", reason=R.BAD_ENCODING.value)
+    if not any(header):
+        raise InvalidSourceInput("the header row is empty")
+    rows, dumps, width, previous = _Rows(), orjson.dumps, len(header), reader.line_num
     for cells in reader:
-        line_no = reader.line_num - 1
-        if line_no in bad:
-            yield _Undecodable(data.splitlines()[line_no][:1000].decode("utf-8", errors="backslashreplace"))
-        elif any(c.strip() for c in cells):
-            yield dict(zip(header, cells, strict=False)) | (
-                {"__extra__": cells[len(header) :]} if len(cells) > len(header) else {}
-            )
+        start, previous = previous + 1, reader.line_num
+        if start in bad:
+            rows.add(bad[start][:65536], start, R.BAD_ENCODING, "row is not UTF-8 text")
+        elif not any(c.strip() for c in cells):
+            continue
+        elif len(cells) > width:
+            rows.add(dumps(cells), start, R.MALFORMED, f"row has {len(cells)} cells, the header {width}")
         else:
-            yield {}
+            rows.add(dumps(dict(zip(header, cells, strict=False))), start)
+    return rows
 
 
-def _xlsx_rows(path: Path) -> Iterator[dict[str, Any] | _Undecodable]:
+def _xlsx_rows(path: Path) -> _Rows:
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=True)
+    rows = _Rows()
     try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
-        for cells in rows:
+        sheet_rows: Iterator[tuple[Any, ...]] = book.worksheets[0].iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(sheet_rows, ())]
+        if not any(header):
+            raise InvalidSourceInput("the first sheet has no header row")
+        for number, cells in enumerate(sheet_rows, start=2):
             if any(c is not None and str(c).strip() for c in cells):
-                yield {
-                    h: (c.isoformat() if isinstance(c, datetime) else c)
-                    for h, c in zip(header, cells, strict=False)
-                    if h
-                }
-            else:
-                yield {}
+                record = {h: c for h, c in zip(header, cells, strict=False) if h}
+                rows.add(orjson.dumps(record, default=str), number)
     finally:
         book.close()
+    return rows
 
 
 def import_file(
@@ -217,35 +262,16 @@ def import_file(
 ) -> ImportReport:
     """Import one CSV or .xlsx file into ``ods_files__<entity>``; returns the per-row report."""
     path = Path(path)
-    contract = contract_for(SourceKind.FILES, entity)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        rows: Iterator[dict[str, Any] | _Undecodable] = _xlsx_rows(path)
-    else:
-        rows = _csv_rows(path.read_bytes())
-    batch = CandidateBatch(parser=PARSER)
-    numbers: list[int] = []
-    for index, row in enumerate(rows):
-        row_number = index + 2
-        key = f"{entity}#{path.name}#{row_number}"
-        if isinstance(row, _Undecodable):
-            batch.reject(
-                R.BAD_ENCODING, "row is not UTF-8 text", source_key=key, raw=row.encode(), entity=entity
-            )
-        elif not row:
-            continue
-        elif "__extra__" in row:
-            batch.reject(
-                R.MALFORMED,
-                "row has more cells than the header",
-                source_key=key,
-                raw=json.dumps(row, default=str).encode(),
-                entity=entity,
-            )
-        else:
-            raw = json.dumps(row, default=str, ensure_ascii=False).encode()
-            parse_row(batch, source, key, raw, contract=contract)
-        numbers.append(row_number)
-    result = landing.land(batch, source=source, kind=SourceKind.FILES, want_rows=True)
+    contract_for(SourceKind.FILES, entity)
+    try:
+        is_excel = path.suffix.lower() in (".xlsx", ".xlsm")
+        rows = _xlsx_rows(path) if is_excel else _csv_rows(path.read_bytes())
+    except OSError as exc:
+        raise InvalidSourceInput(f"cannot read {path.name}: {exc.strerror}") from None
+    keys = [f"{entity}#{path.name}#{line}" for line in rows.lines]
+    records = source_table(rows.raws, keys, pre_reasons=rows.reasons, pre_messages=rows.messages)
+    batch = parse_rows(landing.store, source, records)
+    result = landing.land_arrow(batch, source=source, kind=SourceKind.FILES, parser=PARSER, want_rows=True)
     report = ImportReport(str(path), entity, source, result.landed, result.duplicates, result.quarantined)
-    report.rows = [RowReport(numbers[r.row_no], r.outcome, r.reason, r.message) for r in result.rows]
+    report.rows = [RowReport(rows.lines[r.row_no], r.outcome, r.reason, r.message) for r in result.rows]
     return report

@@ -1,7 +1,12 @@
 """Tables of the ODS landing: the shape a batch must have, the ODS tables, and the bookkeeping tables.
 
 Every ODS table ``ods_<kind>__<entity>`` holds envelope columns plus lineage columns (source, source_key,
-ingested_at, batch_id); ``event_id`` is its primary key, so a fact is stored once whatever happens.
+ingested_at, batch_id). A fact is stored once: every source derives ``event_id`` from keys that include the
+fact's own time (or, for the MES outbox, fixes both once), so two offers of one fact share ``event_id``
+*and* ``occurred_at``, and the landing drops a row whose ``(event_id, occurred_at)`` is already there. That
+lookup only reads the row groups of the batch's time range (DuckDB zone maps), so it stays cheap on
+billions of telemetry rows, where a primary-key index on ``event_id`` would cost a random index insert
+per row and memory for every key ever landed.
 Bookkeeping: ``ingest_quarantine`` (what failed and why, replayable, reviewable), ``ingest_ledger``
 (counts per source per minute), ``ingest_checkpoint`` (per-source offset / watermark),
 ``ingest_idempotency`` (REST keys).
@@ -54,7 +59,7 @@ ODS_COLUMNS = (
 def ods_table_ddl(table: str) -> str:
     return f"""
     CREATE TABLE IF NOT EXISTS {table} (
-        event_id UUID PRIMARY KEY,
+        event_id UUID NOT NULL,
         type VARCHAR NOT NULL,
         schema_version INTEGER NOT NULL,
         occurred_at TIMESTAMPTZ NOT NULL,

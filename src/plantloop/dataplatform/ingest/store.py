@@ -2,9 +2,10 @@
 
 The hot path is vectorised: the batch arrives as an Arrow table, row checks are SQL predicates evaluated by
 DuckDB over the whole batch, duplicates are removed inside the batch (first offer wins) and against what
-has landed (``INSERT OR IGNORE`` on the ``event_id`` primary key), and rows are appended with one INSERT
-per entity. Because the source's checkpoint is written in the same transaction, a crash either keeps the
-batch and its offset or neither: exactly-once for sources that can be re-read from an offset.
+has landed (same ``event_id`` and ``occurred_at``, looked up only in the batch's time range — see
+:mod:`~plantloop.dataplatform.ingest.schema`), and rows are appended with one INSERT per entity. Because
+the source's checkpoint is written in the same transaction, a crash either keeps the batch and its offset
+or neither: exactly-once for sources that can be re-read from an offset.
 
 One DuckDB file, many users in one process: pass ``connection=`` (any connection on the warehouse file)
 and the store works on its own cursor of it, so the collectors, the warehouse build, the live layer and
@@ -14,11 +15,11 @@ the UI share one database instance. Never open the file ``read_only`` in a proce
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
@@ -71,6 +72,17 @@ class LandResult:
         self.rows.extend(other.rows)
 
 
+_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _database_lock(key: str) -> threading.RLock:
+    """One lock per database file in this process: two stores on one file never land concurrently
+    (the duplicate check and the insert must not interleave)."""
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.RLock())
+
+
 class OdsStore:
     """The ODS of one DuckDB database; all writes go through one cursor under one lock."""
 
@@ -90,7 +102,13 @@ class OdsStore:
             self.path = str(path)
             self._conn = duckdb.connect(self.path, read_only=read_only)
         self._conn.execute("SET TimeZone = 'UTC'")  # session setting: affects this cursor only
-        self._lock = threading.RLock()
+        row = self._conn.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()
+        file = row[0] if row and row[0] else None
+        if file and self.path == "<shared connection>":
+            self.path = str(file)
+        self._lock = _database_lock(str(Path(file).resolve()) if file else f"memory:{id(self)}")
         self._checks_sql: dict[tuple[RowCheck, ...], tuple[str, str]] = {}
         if not read_only:
             for ddl in BOOKKEEPING_DDL:
@@ -105,6 +123,17 @@ class OdsStore:
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         with self._lock:
             return self._conn.execute(sql, params or []).fetch_arrow_table()
+
+    def transform(self, sql: str, inputs: dict[str, pa.Table], params: Sequence[Any] = ()) -> pa.Table:
+        """Run ``sql`` over Arrow ``inputs`` (registered under their names) on the store's cursor."""
+        with self._lock:
+            for name, table in inputs.items():
+                self._conn.register(name, table)
+            try:
+                return self._conn.execute(sql, list(params)).fetch_arrow_table()
+            finally:
+                for name in inputs:
+                    self._conn.unregister(name)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor on the same database instance (its own session), for readers on other threads."""
@@ -180,11 +209,16 @@ class OdsStore:
         parser: str,
         tables: dict[str, str],
         checks: Sequence[RowCheck] = (),
+        derived: Mapping[str, str] | None = None,
         checkpoint: str | None = None,
         replay: bool = False,
-        want_rows: bool = False,
+        want_rows: bool | Literal["rejected"] = False,
     ) -> LandResult:
         """Land ``batch`` (shape :data:`LANDING_SCHEMA`) in one transaction.
+
+        ``derived`` names SQL expressions over the batch that the check conditions may use (computed
+        once per row before them). ``want_rows``: ``True`` lists every row's outcome in ``result.rows``
+        (landed / duplicate / quarantined), ``"rejected"`` only the quarantined ones, ``False`` none.
 
         ``tables`` maps each entity that may land to its ODS table; other entities must be quarantined
         (as ``unknown_contract``) by the caller's checks, else the landing fails and nothing is kept.
@@ -204,9 +238,15 @@ class OdsStore:
             conn.register("_batch", batch)
             try:
                 conn.execute("BEGIN TRANSACTION")
+                # Only the verdict is materialised; the batch's columns are read from Arrow through _in.
+                extra = "".join(f", {expr} AS {name}" for name, expr in (derived or {}).items())
                 conn.execute(
-                    "CREATE OR REPLACE TEMP TABLE _in AS SELECT *, TRY_CAST(event_id AS UUID) AS _eid, "
-                    f"{reason_sql} AS _reason FROM _batch"
+                    "CREATE OR REPLACE TEMP TABLE _verdict AS SELECT row_no, _eid, "
+                    f"{reason_sql} AS _reason FROM (SELECT *, TRY_CAST(event_id AS UUID) AS _eid{extra} "
+                    "FROM _batch)"
+                )
+                conn.execute(
+                    "CREATE OR REPLACE TEMP VIEW _in AS SELECT * FROM _batch JOIN _verdict USING (row_no)"
                 )
                 stats = conn.execute(
                     "SELECT count(*) FILTER (WHERE _reason IS NOT NULL), "
@@ -215,10 +255,15 @@ class OdsStore:
                     [now],
                 ).fetchone()
                 bad, entities, lag_s = (int(stats[0]), stats[1] or [], stats[2]) if stats else (0, [], None)
-                self._land_rows(conn, result, source, tables, sorted(entities), now, want_rows)
-                self._quarantine_rows(conn, result, source, kind, parser, now, replay, bad, message_sql)
+                if bad:  # the message of each failing row (the checks are evaluated again, on these only)
+                    conn.execute(
+                        f"CREATE OR REPLACE TEMP TABLE _bad AS SELECT row_no, {message_sql} AS _message "
+                        f"FROM (SELECT *{extra} FROM _in WHERE _reason IS NOT NULL)"
+                    )
+                self._land_rows(conn, result, source, tables, sorted(entities), now, want_rows is True)
+                self._quarantine_rows(conn, result, source, kind, parser, now, replay, bad)
                 if want_rows:
-                    self._row_outcomes(conn, result, message_sql)
+                    self._row_outcomes(conn, result, want_rows is True)
                 if result.landed or result.quarantined or result.duplicates or result.offered:
                     self._count(conn, result, source, kind, now, replay, lag_s)
                 if checkpoint is not None:
@@ -259,35 +304,37 @@ class OdsStore:
     ) -> None:
         cols = ", ".join(ODS_COLUMNS)
         valid = 0
+        if want_rows:
+            conn.execute("CREATE OR REPLACE TEMP TABLE _landed (row_no BIGINT)")
         for entity in entities:
             table = tables[entity]
-            if want_rows:  # which valid rows are duplicates, decided before they land
-                conn.execute(
-                    "CREATE OR REPLACE TEMP TABLE _dup AS SELECT row_no FROM ("
-                    "  SELECT row_no, _eid, row_number() OVER (PARTITION BY _eid ORDER BY row_no) AS _rn "
-                    "  FROM _in WHERE _reason IS NULL AND entity = ?"
-                    f") AS c WHERE _rn > 1 OR EXISTS (SELECT 1 FROM {table} t WHERE t.event_id = c._eid)",
-                    [entity],
-                )
+            span = conn.execute(
+                "SELECT count(*), min(occurred_at), max(occurred_at) FROM _in "
+                "WHERE _reason IS NULL AND entity = ?",
+                [entity],
+            ).fetchone()
+            assert span is not None
+            count, lo, hi = int(span[0]), span[1], span[2]
+            valid += count
+            # Constant bounds let DuckDB skip every row group outside the batch's time range.
+            seen = (
+                f"EXISTS (SELECT 1 FROM {table} t WHERE t.occurred_at BETWEEN $lo AND $hi "
+                "AND t.event_id = c._eid AND t.occurred_at = c.occurred_at)"
+            )
+            fresh = (
+                "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY _eid ORDER BY row_no) AS _rn "
+                f"FROM _in WHERE _reason IS NULL AND entity = $entity) AS c WHERE _rn = 1 AND NOT {seen}"
+            )
+            bounds = {"entity": entity, "lo": lo, "hi": hi}
+            if want_rows:  # remember which rows are new, to tell landed from duplicate per row
+                conn.execute(f"INSERT INTO _landed SELECT row_no FROM ({fresh})", bounds)
             row = conn.execute(
-                f"INSERT OR IGNORE INTO {table} ({cols}) SELECT _eid, type, schema_version, occurred_at, "
-                "recorded_at, equipment_path, subject, payload, ?, source_key, ?, ? "
-                "FROM _in WHERE _reason IS NULL AND entity = ? "
-                "QUALIFY row_number() OVER (PARTITION BY _eid ORDER BY row_no) = 1 ORDER BY row_no",
-                [source, now, result.batch_id, entity],
+                f"INSERT INTO {table} ({cols}) SELECT _eid, type, schema_version, occurred_at, recorded_at, "
+                f"equipment_path, subject, payload, $source, source_key, $now, $batch FROM ({fresh}) "
+                "ORDER BY row_no",
+                {**bounds, "source": source, "now": now, "batch": result.batch_id},
             ).fetchone()
             result.landed += int(row[0]) if row else 0
-            count = conn.execute(
-                "SELECT count(*) FROM _in WHERE _reason IS NULL AND entity = ?", [entity]
-            ).fetchone()
-            valid += int(count[0]) if count else 0
-            if want_rows:
-                for row_no, eid, dup in conn.execute(
-                    "SELECT row_no, CAST(_eid AS VARCHAR), row_no IN (SELECT row_no FROM _dup) "
-                    "FROM _in WHERE _reason IS NULL AND entity = ?",
-                    [entity],
-                ).fetchall():
-                    result.rows.append(RowOutcome(row_no, "duplicate" if dup else "landed", event_id=eid))
         result.duplicates = valid - result.landed
 
     def _quarantine_rows(
@@ -300,20 +347,18 @@ class OdsStore:
         now: datetime,
         replay: bool,
         bad: int,
-        message_sql: str,
     ) -> None:
         if replay:
-            conn.execute(
-                "CREATE OR REPLACE TEMP TABLE _still AS SELECT quarantine_id AS _qid, _reason, "
-                f"{message_sql} AS _message FROM _in WHERE _reason IS NOT NULL"
-            )
-            conn.execute(
-                "UPDATE ingest_quarantine SET reason = _still._reason, message = _still._message, "
-                "attempts = attempts + 1 FROM _still WHERE ingest_quarantine.quarantine_id = _still._qid"
-            )
+            if bad:
+                conn.execute(
+                    "UPDATE ingest_quarantine SET reason = s._reason, message = s._message, "
+                    "attempts = attempts + 1 FROM (SELECT quarantine_id AS _qid, _reason, _message FROM _in "
+                    "JOIN _bad USING (row_no)) AS s WHERE ingest_quarantine.quarantine_id = s._qid"
+                )
             conn.execute(
                 "UPDATE ingest_quarantine SET status = 'released', released_at = ?, attempts = attempts + 1 "
-                "FROM _in WHERE ingest_quarantine.quarantine_id = _in.quarantine_id AND _in._reason IS NULL",
+                "FROM (SELECT quarantine_id AS _qid FROM _in WHERE _reason IS NULL) AS ok "
+                "WHERE ingest_quarantine.quarantine_id = ok._qid",
                 [now],
             )
             row = conn.execute("SELECT count(*) FROM _in WHERE _reason IS NULL").fetchone()
@@ -324,19 +369,34 @@ class OdsStore:
                 "raw, raw_truncated, reason, message, received_at, batch_id, status, attempts, released_at) "
                 "SELECT nextval('ingest_quarantine_seq'), ?, ?, entity, ?, "
                 f"source_key, coalesce(raw, encode({_ENVELOPE_JSON})), coalesce(raw_truncated, false), "
-                f"_reason, {message_sql}, ?, ?, 'open', 1, NULL "
-                "FROM _in WHERE _reason IS NOT NULL ORDER BY row_no",
+                "_reason, _message, ?, ?, 'open', 1, NULL "
+                "FROM _in JOIN _bad USING (row_no) ORDER BY row_no",
                 [source, kind, parser, now, result.batch_id],
             )
         result.quarantined = bad
 
-    def _row_outcomes(self, conn: duckdb.DuckDBPyConnection, result: LandResult, message_sql: str) -> None:
-        if result.quarantined:
-            for row_no, reason, message in conn.execute(
-                f"SELECT row_no, _reason, {message_sql} FROM _in WHERE _reason IS NOT NULL ORDER BY row_no"
-            ).fetchall():
-                result.rows.append(RowOutcome(row_no, "quarantined", reason, message))
-        result.rows.sort(key=lambda r: r.row_no)
+    def _row_outcomes(self, conn: duckdb.DuckDBPyConnection, result: LandResult, every_row: bool) -> None:
+        """Each row's outcome in row order (``every_row``), or only the quarantined rows'."""
+        if every_row:
+            sql = (
+                "SELECT row_no, CASE WHEN _reason IS NOT NULL THEN 'quarantined' "
+                "WHEN row_no IN (SELECT row_no FROM _landed) THEN 'landed' ELSE 'duplicate' END, "
+                "_reason, _message, CAST(_eid AS VARCHAR) FROM _in "
+                + ("LEFT JOIN _bad USING (row_no) " if result.quarantined else ", (SELECT NULL AS _message) ")
+                + "ORDER BY row_no"
+            )
+        elif result.quarantined:
+            sql = (
+                "SELECT row_no, 'quarantined', _reason, _message, NULL FROM _in JOIN _bad USING (row_no) "
+                "ORDER BY row_no"
+            )
+        else:
+            return
+        columns = conn.execute(sql).fetch_arrow_table().columns
+        result.rows = [
+            RowOutcome(*row)
+            for row in zip(*(c.to_pylist() for c in columns), strict=True)  # C-level column unpacking
+        ]
 
     def _count(
         self,
