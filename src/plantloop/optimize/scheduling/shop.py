@@ -142,7 +142,6 @@ def build_shop_problem(
     # setup classes: product and routing step (material, family, major, minor)
     classes: dict[str, tuple[str, str, float, float]] = {}
     jobs: list[Job] = []
-    busy: set[int] = set()
     frozen: dict[OpKey, FrozenOp] = {}
     op_ids: dict[OpKey, str] = {}
     for j, wo_id in enumerate(open_orders):
@@ -163,7 +162,6 @@ def build_shop_problem(
                 # a machine that is down resumes its operation when it is back
                 back_s = machines[mi].available_s
                 frozen[key] = FrozenOp(machine=mi, start=axis.to_units_ceil(back_s) if back_s > 0 else 0)
-                busy.add(mi)
                 continue
             options = _options(st, machines, by_wc, axis)
             if not options:
@@ -193,7 +191,7 @@ def build_shop_problem(
             )
         )
     setups, initial = _setups(machines, jobs, classes, axis)
-    unavailable = list(_unavailable(machines, outages, axis, machine_index, busy))
+    unavailable = list(_unavailable(machines, outages, axis, machine_index))
     problem = Problem(
         jobs=tuple(jobs),
         n_machines=len(machines),
@@ -268,11 +266,10 @@ def _unavailable(
     outages: Iterable[Outage],
     axis: TimeAxis,
     index: Mapping[str, int],
-    busy: set[int],
 ) -> Iterable[Unavailability]:
-    """Down machines until they are back (those with a started operation hold it frozen instead)."""
+    """Down machines until they are back (a started operation there resumes right then, frozen)."""
     for i, m in enumerate(machines):
-        if m.available_s > 0 and i not in busy:
+        if m.available_s > 0:
             end = axis.to_units_ceil(m.available_s)
             if end > 0:
                 yield Unavailability(i, 0, end, "down")

@@ -112,7 +112,8 @@ def test_a_down_machine_resumes_its_started_operation_when_it_is_back() -> None:
     orders = [OrderState("WO-1~BODY", "BODY", "FAB", due_s=None, parent_work_order_id="WO-1")]
     shop = _shop(machines=machines, operations=[running], orders=orders)
     assert next(iter(shop.problem.frozen.values())).start == 60
-    assert shop.problem.unavailable == ()
+    # nothing else may use the machine before it is back
+    assert [(u.machine, u.start, u.end) for u in shop.problem.unavailable] == [(2, 0, 60)]
 
 
 def test_planned_and_predicted_outages_become_unavailable_intervals() -> None:
