@@ -5,6 +5,11 @@ work center's dispatch list (previous operation done, child work orders done, pu
 hand, an operator of the shift if operators are modelled) — so it executes the MES's lists, not its own
 idea. Processing is lognormal around ``run_time_s_per_unit / speed_factor``; setups depend on the previous
 product and family; failures come when the operating time reaches the life sampled by ``faults.py``.
+
+Maintenance asked for through the MES (a ``CreateMaintenanceOrder`` submitted to the plant by a policy
+hook or the decision layer) is done at the next operation boundary once its planned start has come: the
+machine goes down for the planned duration, is renewed (its degradation starts over) and serviced (a drift
+or elevated scrap on it ends, see ``faults.py``).
 """
 
 from __future__ import annotations
@@ -65,6 +70,10 @@ class EquipmentProcess:
                 continue
             if plant.pm_due(m):
                 yield from self._preventive()
+                continue
+            requested = plant.due_maintenance(m.id)
+            if requested is not None:
+                yield from self._requested(requested)
                 continue
             op = self._pick()
             if op is None:
@@ -325,6 +334,34 @@ class EquipmentProcess:
                 )
             )
         plant.records.downtime.append(Interval(m.id, start_s, env.now, "PM"))
+        plant.quality.maintained(m.id, env.now)
+        self._renew()
+        self._set(MachineStatus.IDLE)
+
+    def _requested(self, order: CreateMaintenanceOrder) -> SimGen:
+        """Carry out a maintenance order the MES was asked for (predictive or quality-driven)."""
+        plant, m, env = self.plant, self.m, self.env
+        start_s = env.now
+        self._set(MachineStatus.DOWN)
+        mo = order.maintenance_order_id
+        plant.send(StartDowntime(at=plant.now_at, equipment_id=m.id, reason_code="PM"))
+        plant.send(StartMaintenance(at=plant.now_at, maintenance_order_id=mo, issued_by="maintenance"))
+        yield env.timeout(order.planned_duration_s)
+        plant.send(CompleteMaintenance(at=plant.now_at, maintenance_order_id=mo, issued_by="maintenance"))
+        plant.send(EndDowntime(at=plant.now_at, equipment_id=m.id))
+        life = m.life
+        if life.degradation_started_s is not None:
+            plant.ground_truth.faults.append(
+                FaultRecord(
+                    FaultType.DEGRADATION,
+                    m.id,
+                    plant.calendar.at(life.degradation_started_s),
+                    plant.now_at,
+                    {"outcome": f"{order.kind.value}_maintenance", "maintenance_order_id": mo},
+                )
+            )
+        plant.records.downtime.append(Interval(m.id, start_s, env.now, "PM"))
+        plant.quality.maintained(m.id, env.now)
         self._renew()
         self._set(MachineStatus.IDLE)
 

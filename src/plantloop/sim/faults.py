@@ -5,6 +5,10 @@ mean, ``weibull_shape`` its shape), lognormal repair (median ``mttr_h``, ``mttr_
 ``degradation_h`` operating hours of every life are visible in telemetry (see ``telemetry.py``).
 Quality root causes: one bad supplier lot, one drifting process parameter on one machine, one shift with
 worse quality, one machine with more scrap. Every injected fault is appended to :class:`GroundTruth`.
+
+Maintaining a machine (a preventive, predictive or quality-driven maintenance order — not the repair after a
+breakdown, which fixes only what broke) services and calibrates it: a drift on it stops and an elevated
+scrap rate ends (:meth:`QualityModel.maintained`); the ground-truth record gets its end time.
 """
 
 from __future__ import annotations
@@ -177,9 +181,33 @@ class QualityModel:
             (f.scrap_equipment_id or str(pick.choice(all_equipment))) if f.scrap_machine else None
         )
         self._lots_received: dict[str, int] = {}
+        self._records: dict[FaultType, FaultRecord] = {}
+
+    def maintained(self, equipment_id: str, t: float) -> list[FaultRecord]:
+        """Service and calibration of ``equipment_id`` at ``t``: end its drift and its elevated scrap."""
+        ended = []
+        if equipment_id == self.drift_equipment and self.drift_start_s <= t < self.drift_end_s:
+            self.drift_end_s = t
+            ended.append(self._close(FaultType.PARAMETER_DRIFT, t))
+        if equipment_id == self.scrap_equipment:
+            self.scrap_equipment = None
+            ended.append(self._close(FaultType.SCRAP_MACHINE, t))
+        return [r for r in ended if r is not None]
+
+    def _close(self, kind: FaultType, t: float) -> FaultRecord | None:
+        record = self._records.get(kind)
+        if record is not None:
+            record.end_at = self._calendar.at(t)
+            record.details["ended_by"] = "maintenance"
+        return record
 
     def ground_truth(self, horizon_s: float) -> list[FaultRecord]:
         """The standing causes known at the start (the bad lot is recorded when it is received)."""
+        out = self._standing(horizon_s)
+        self._records = {r.type: r for r in out}
+        return out
+
+    def _standing(self, horizon_s: float) -> list[FaultRecord]:
         cal, f = self._calendar, self._f
         out: list[FaultRecord] = []
         if self.drift_equipment and self.drift_start_s < horizon_s:

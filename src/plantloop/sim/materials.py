@@ -3,6 +3,9 @@
 Stock position = on hand + on order − requirement of released operations not yet started. When it falls
 below the safety stock (expected usage over the supplier lead time plus ``material_safety_days``), whole
 lots of ``Material.lot_size`` are ordered; they arrive after the supplier's lead time.
+
+A lot on hold (``HoldLot`` through the MES) is quarantined: it is not on hand, it is not consumed (the next
+available lot is taken instead) and the reorder rule buys to replace it. Releasing it puts it back.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class StockLot:
     qty_left: float
     received_s: float
     bad: bool = False
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,30 @@ class Inventory:
     def on_hand(self, material_id: str) -> float:
         return self._on_hand.get(material_id, 0.0)
 
+    def hold(self, lot_id: str) -> StockLot | None:
+        """Quarantine a lot on hand (``None`` if it is not on hand, e.g. used up or unknown)."""
+        lot = self._find(lot_id)
+        if lot is None or lot.held:
+            return None
+        lot.held = True
+        self._on_hand[lot.material_id] -= lot.qty_left
+        return lot
+
+    def release(self, lot_id: str) -> StockLot | None:
+        lot = self._find(lot_id)
+        if lot is None or not lot.held:
+            return None
+        lot.held = False
+        self._on_hand[lot.material_id] += lot.qty_left
+        return lot
+
+    def _find(self, lot_id: str) -> StockLot | None:
+        for lots in self._lots.values():
+            for lot in lots:
+                if lot.lot_id == lot_id:
+                    return lot
+        return None
+
     def require(self, material_id: str, qty: float) -> None:
         self._required[material_id] = self._required.get(material_id, 0.0) + qty
 
@@ -102,18 +130,21 @@ class Inventory:
             self._on_order[lot.material_id] -= lot.qty_left
 
     def consume(self, material_id: str, qty: float) -> list[tuple[StockLot, float]]:
-        """Take ``qty`` first-in first-out; the caller checked :meth:`on_hand` first."""
+        """Take ``qty`` first-in first-out, skipping held lots; the caller checked :meth:`on_hand` first."""
         taken: list[tuple[StockLot, float]] = []
         lots = self._lots[material_id]
         left = qty
-        while left > 1e-9 and lots:
-            lot = lots[0]
+        for lot in list(lots):
+            if left <= 1e-9:
+                break
+            if lot.held:
+                continue
             q = min(lot.qty_left, left)
             lot.qty_left -= q
             left -= q
             taken.append((lot, q))
             if lot.qty_left <= 1e-9:
-                lots.popleft()
+                lots.remove(lot)
         self._on_hand[material_id] -= qty - left
         self._required[material_id] -= qty
         return taken

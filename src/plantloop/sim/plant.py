@@ -17,10 +17,13 @@ import simpy
 from plantloop.kernel.errors import Conflict, PlantloopError
 from plantloop.mes.domain.commands import (
     Command,
+    CreateMaintenanceOrder,
     CreateWorkOrder,
     EndDowntime,
+    HoldLot,
     PublishDispatchLists,
     ReceiveMaterialLot,
+    ReleaseLot,
     ReleaseWorkOrder,
     StartDowntime,
 )
@@ -127,6 +130,10 @@ class Plant:
         self.busy_operators: set[str] = set()
         #: equipment → (sim second it went down, expected repair seconds)
         self.down_since: dict[str, tuple[float, float]] = {}
+        #: equipment → maintenance orders submitted for it and not carried out yet (see ``submit``)
+        self.maintenance_requests: dict[str, list[CreateMaintenanceOrder]] = {}
+        for hook in policy.hooks:
+            env.process(self._run_hook(hook))
         self.roster: dict[str, list[tuple[str, frozenset[str], str | None]]] = {}
         for person in plant.personnel:
             self.roster.setdefault(person.shift_id, []).append(
@@ -147,6 +154,8 @@ class Plant:
                 raise
             self.rejected.append({"command": name, "error": exc.code, "message": exc.message[:200]})
             return None
+        for hook in self.policy.hooks:
+            hook.observe(command)
         if self.config.keep_shop_floor_events:
             event = shop_floor_event(
                 command, sum(self.commands_sent.values()), self.definition.equipment_paths
@@ -154,6 +163,43 @@ class Plant:
             if event is not None:
                 self.shop_floor_events.append(event)
         return result
+
+    # ---- commands from the loop: the plant reacts as a real one would -------------------------------
+    def submit(self, command: Command) -> Any:
+        """Send a command someone decided on (a hook, the decision layer) and carry it out on the floor:
+        a held purchased lot is quarantined, a maintenance order is queued for its machine."""
+        result = self.send(command)
+        if isinstance(command, HoldLot):
+            self.inventory.hold(command.lot_id)
+        elif isinstance(command, ReleaseLot):
+            if self.inventory.release(command.lot_id) is not None:
+                self.wake_all()
+        elif isinstance(command, CreateMaintenanceOrder) and command.equipment_id in self.machines:
+            self.maintenance_requests.setdefault(command.equipment_id, []).append(command)
+            self.wake(self.machines[command.equipment_id].work_center_id)
+        return result
+
+    def due_maintenance(self, equipment_id: str) -> CreateMaintenanceOrder | None:
+        """The next submitted maintenance order of ``equipment_id`` whose planned start has come."""
+        queue = self.maintenance_requests.get(equipment_id)
+        if not queue:
+            return None
+        now = self.now_at
+        for order in queue:
+            if order.planned_start_at is None or order.planned_start_at <= now:
+                queue.remove(order)
+                return order
+        return None
+
+    def _run_hook(self, hook: Any) -> Any:
+        while True:
+            yield self.env.timeout(hook.tick_s)
+            for proposal in hook.tick(self.now_at):
+                if self.policy.decide is not None:
+                    self.policy.decide(proposal, self.submit)
+                else:
+                    for command in proposal.commands:
+                        self.submit(command)
 
     def _track_downtime(self, command: StartDowntime | EndDowntime) -> None:
         """Remember outages for the snapshot; reschedule on them when the policy asks to."""

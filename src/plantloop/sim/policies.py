@@ -226,7 +226,22 @@ def _aps() -> Policy:
     return Policy("aps", ApsDispatch(), publish_interval_s=3600.0, publish_on_downtime=True)
 
 
-POLICIES: dict[str, Callable[[], Policy]] = {"baseline": _baseline, "atcs": _atcs, "aps": _aps}
+def _analytics(name: str) -> Callable[[], Policy]:
+    def factory() -> Policy:
+        from plantloop.sim import analytics_policies  # the analytics load only when asked for
+
+        made: Policy = getattr(analytics_policies, f"make_{name}")()
+        return made
+
+    return factory
+
+
+POLICIES: dict[str, Callable[[], Policy]] = {
+    "baseline": _baseline,
+    "atcs": _atcs,
+    "aps": _aps,
+    **{name: _analytics(name) for name in ("pdm", "quality", "analytics")},
+}
 
 
 def register_policy(name: str, factory: Callable[[], Policy]) -> None:

@@ -25,6 +25,7 @@ from plantloop.sim.equipment import EquipmentProcess
 from plantloop.sim.erp import OrderFeed, SalesOrder
 from plantloop.sim.faults import GroundTruth, QualityModel
 from plantloop.sim.gateway import MesGateway, RecordingGateway
+from plantloop.sim.hooks import HookTelemetrySink
 from plantloop.sim.kpis import Kpis, compute_kpis
 from plantloop.sim.materials import Inventory
 from plantloop.sim.plant import Plant
@@ -92,6 +93,8 @@ class SimRun:
         self.orders = self.feed.generate()
         self._started_processes = False
         self.telemetry: TelemetryGenerator | None = None
+        if policy.hooks and config.telemetry_hz > 0:  # the policy's analytics see the telemetry too
+            telemetry_sink = HookTelemetrySink(policy.hooks, telemetry_sink)
         if telemetry_sink is not None and config.telemetry_hz > 0:
             equipment = [m.spec for m in self.plant.machines.values()]
             traces = {m.id: m.trace for m in self.plant.machines.values()}

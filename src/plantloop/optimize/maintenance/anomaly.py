@@ -115,6 +115,10 @@ class MultivariateDetector:
         health = health_from_score(scores, baseline.normal_median, baseline.threshold)
         return DetectionBatch(scores, scores > baseline.threshold, health, baseline.threshold)
 
+    def reset_stream(self) -> None:
+        """Forget the smoothing state (after maintenance): the next rows start a fresh trailing window."""
+        self._recent_raw = np.zeros(0)
+
     def _require_baseline(self) -> _Baseline:
         if self._baseline is None:
             raise Conflict("the detector has not been fitted on a normal window yet")

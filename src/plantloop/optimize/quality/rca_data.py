@@ -259,8 +259,13 @@ def build_observations(
 
 def spec_limits_from_plant(plant: PlantDefinition) -> dict[tuple[str, str], tuple[float, float]]:
     """Specification limits (lsl, usl) per (material, parameter) from the plant's routings."""
+    return {key: (lsl, usl) for key, (lsl, _, usl) in parameter_specs_from_plant(plant).items()}
+
+
+def parameter_specs_from_plant(plant: PlantDefinition) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """(lsl, target, usl) per (material, parameter) from the plant's routings."""
     return {
-        (routing.material_id, p.name): (p.lsl, p.usl)
+        (routing.material_id, p.name): (p.lsl, p.target, p.usl)
         for routing in plant.routings
         for op in routing.operations
         for p in op.parameters

@@ -76,6 +76,8 @@ class CauseEvidence:
     threshold: float | None = None
     exposed_operations: list[str] = field(default_factory=list)
     also: list[str] = field(default_factory=list)
+    #: Exposed operations with at least one defect (a single operation's clump of scrap is weak evidence).
+    defective_operations: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -285,6 +287,7 @@ def rank_causes(
                 threshold=c.threshold,
                 exposed_operations=exposed_defective.astype(str).tolist()[:200],
                 also=aliases.get(c.key, []),
+                defective_operations=len(exposed_defective),
             )
         )
     return RootCauseResult(obs.signal, obs.size, total_units, total_defects, dispersion, alpha, causes)

@@ -9,6 +9,7 @@ points estimate the limits (a retrospective chart).
 - :func:`imr_chart`: individual values; σ̂ = MR̄ / d₂(2) from moving ranges of two.
 - :func:`p_chart`: defectives out of ``n_i`` inspected; limits p̄ ± 3√(p̄(1−p̄)/n_i), per point.
 - :func:`u_chart`: defects per ``n_i`` units; limits ū ± 3√(ū/n_i), per point.
+- :func:`ewma_chart`: exponentially weighted moving average of individual values, for small drifts.
 
 The bias constants d₂(n) and d₃(n) of the range of n standard normal values are computed by numerical
 integration (and cached), not copied from a table. Violations of the chosen run rules
@@ -183,6 +184,40 @@ def u_chart(
     base = _baseline(len(c), baseline, 2, "u chart subgroups")
     u_bar = float(c[:base].sum() / n[:base].sum())
     return _chart("u", c / n, u_bar, np.sqrt(u_bar / n), base, rules, lower_bound=0.0)
+
+
+def ewma_chart(
+    values: npt.ArrayLike,
+    baseline: int | None = None,
+    *,
+    lam: float = 0.2,
+    width: float = 3.2,
+    center: float | None = None,
+    sigma: float | None = None,
+) -> Chart:
+    """EWMA chart of individual values (Roberts 1959): z_t = λx_t + (1−λ)z_{t−1}, z_0 = the centre, limits
+    ± width·σ·√(λ/(2−λ)·(1−(1−λ)^{2t})). The centre and σ are the standards given (e.g. the specification's
+    target and a σ pooled over machines) or else estimated from the baseline (mean, MR̄/d₂(2)). Points
+    beyond the limits are ``ewma`` violations. Small sustained shifts and drifts show up in a few points; the
+    defaults give an in-control average run length of about 960 points (Monte Carlo, σ known)."""
+    x = np.asarray(values, dtype=float)
+    if center is None or sigma is None:
+        base = _baseline(len(x), baseline, 3, "EWMA chart points")
+        sigma = float(np.abs(np.diff(x[:base])).mean()) / d2(2) if sigma is None else sigma
+        center = float(x[:base].mean()) if center is None else center
+    else:
+        base = 0
+    z = np.empty(len(x))
+    level = center
+    for i, value in enumerate(x):
+        level = lam * value + (1.0 - lam) * level
+        z[i] = level
+    t = np.arange(1, len(x) + 1)
+    spread = sigma * np.sqrt(lam / (2.0 - lam) * (1.0 - (1.0 - lam) ** (2 * t)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beyond = np.abs(z - center) > width * spread
+    hits = [RuleHit("ewma", f"EWMA beyond {width:g} sigma", int(i)) for i in np.flatnonzero(beyond)]
+    return Chart("ewma", z, center, center + width * spread, center - width * spread, spread, hits, base)
 
 
 def violation_events(

@@ -1,0 +1,85 @@
+"""Policies that add plantloop's quality and maintenance analytics to the twin, to measure them alone.
+
+- ``pdm``: first-in first-out dispatch (as ``baseline``) plus the predictive-maintenance watcher: equipment
+  telemetry → per-mode health baselines → warnings → predictive maintenance orders (kit checked in the
+  twin's storeroom) carried out by the twin at the next operation boundary.
+- ``quality``: FIFO plus the quality watcher: SPC on process parameters and defect rates, root-cause
+  analysis on signals → lot holds, recalibration / repair orders and non-conformance records.
+- ``analytics``: FIFO plus both.
+
+The lead's ``loop`` policy composes these hooks with the scheduler's rule (``hooks`` of the policy).
+
+The twin's storeroom: one service kit per work center type (``SP-KIT-<work center>``), one on hand at the
+start, reordered one at a time when used, arriving after ``KIT_LEAD_TIME``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from plantloop.mes.masterdata import load_reference_plant
+from plantloop.mes.masterdata.schema import PlantDefinition
+from plantloop.optimize.maintenance.spares import InMemorySparePartStock, Kit, PartPolicy
+from plantloop.optimize.maintenance.watch import PredictiveMaintenanceWatcher
+from plantloop.optimize.quality.actions import ActionConfig
+from plantloop.optimize.quality.rca_data import parameter_specs_from_plant
+from plantloop.optimize.quality.watch import QualityWatchConfig, QualityWatcher
+from plantloop.sim.policies import Policy, fifo_rule
+
+KIT_LEAD_TIME = timedelta(days=2)
+KITS_ON_HAND = 1.0
+
+
+def twin_storeroom(
+    plant: PlantDefinition | None = None,
+) -> tuple[InMemorySparePartStock, Callable[[str], Kit]]:
+    """The twin's spare-part stock and the kit each machine needs (one kit type per work center of
+    ``plant``; a machine the plant does not list gets a kit of its own)."""
+    work_center_of = (
+        {e.id: wc.id for wc in plant.work_centers.values() for e in wc.equipment} if plant else {}
+    )
+    policy = PartPolicy(reorder_point=KITS_ON_HAND, order_qty=1.0, lead_time=KIT_LEAD_TIME)
+    stock = InMemorySparePartStock(levels={}, default=(KITS_ON_HAND, policy))
+
+    def kit(equipment_id: str) -> Kit:
+        return [(f"SP-KIT-{work_center_of.get(equipment_id, equipment_id)}", 1.0)]
+
+    return stock, kit
+
+
+def pdm_watcher(plant: PlantDefinition | None = None) -> PredictiveMaintenanceWatcher:
+    stock, kit = twin_storeroom(plant)
+    return PredictiveMaintenanceWatcher(stock=stock, kits=kit)
+
+
+def quality_watcher(plant: PlantDefinition) -> QualityWatcher:
+    """The quality watcher with the plant's shift calendar, work centers and specification limits.
+
+    It does not hold produced lots on the twin: the twin quarantines purchased lots only (its work in
+    progress has no rework or scrap decision to take a held lot out of the flow)."""
+    from plantloop.dataplatform.live.shifts import shift_at
+
+    def shift_of(at: datetime) -> str | None:
+        instance = shift_at(plant, at)
+        return instance.shift_id if instance else None
+
+    return QualityWatcher(
+        QualityWatchConfig(actions=ActionConfig(hold_downstream=False)),
+        shift_of=shift_of,
+        work_center_of={e.id: wc.id for wc in plant.work_centers.values() for e in wc.equipment},
+        specs=parameter_specs_from_plant(plant),
+    )
+
+
+def make_pdm() -> Policy:
+    return Policy("pdm", fifo_rule, hooks=[pdm_watcher(load_reference_plant())])
+
+
+def make_quality() -> Policy:
+    return Policy("quality", fifo_rule, hooks=[quality_watcher(load_reference_plant())])
+
+
+def make_analytics() -> Policy:
+    plant = load_reference_plant()
+    return Policy("analytics", fifo_rule, hooks=[pdm_watcher(plant), quality_watcher(plant)])
