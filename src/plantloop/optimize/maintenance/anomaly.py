@@ -88,7 +88,10 @@ class MultivariateDetector:
 
     def fit(self, normal: pd.DataFrame) -> MultivariateDetector:
         """Learn the normal baseline and threshold from ``normal`` and prime the stream with its tail."""
-        values = self._matrix(normal)
+        return self.fit_values(self._matrix(normal))
+
+    def fit_values(self, values: FloatArray) -> MultivariateDetector:
+        """:meth:`fit` on a matrix whose columns are ``channels`` in order (finite values)."""
         if len(values) < self.config.min_normal_rows:
             raise InvalidInput(
                 f"need at least {self.config.min_normal_rows} normal rows to fit, got {len(values)}",
@@ -109,8 +112,11 @@ class MultivariateDetector:
 
     def update(self, batch: pd.DataFrame) -> DetectionBatch:
         """Score a mini-batch of new rows (causal: each row sees only itself and earlier rows)."""
+        return self.update_values(self._matrix(batch))
+
+    def update_values(self, values: FloatArray) -> DetectionBatch:
+        """:meth:`update` on a matrix whose columns are ``channels`` in order (finite values)."""
         baseline = self._require_baseline()
-        values = self._matrix(batch)
         scores = self._smooth(self._raw_scores(values))
         health = health_from_score(scores, baseline.normal_median, baseline.threshold)
         return DetectionBatch(scores, scores > baseline.threshold, health, baseline.threshold)

@@ -30,7 +30,6 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from plantloop.optimize.maintenance.anomaly import DetectorConfig, MultivariateDetector
 from plantloop.optimize.maintenance.modes import UNKNOWN_MODE, OperatingModes
@@ -169,19 +168,24 @@ class EquipmentMonitor:
         last_minute_done = times[-1] + interval_s >= (minute[-1] + 1) * cfg.minute_s - 1e-9
         complete = np.ones(len(minute), dtype=bool) if last_minute_done else minute < minute[-1]
         self._carry = (times[~complete], values[~complete], modes[~complete]) if (~complete).any() else None
-        frame = pd.DataFrame(values[complete], columns=list(cfg.channels))
-        frame["minute"], frame["mode"] = minute[complete], modes[complete]
-        frame = frame[frame["mode"] != UNKNOWN_MODE]
-        if frame.empty:
+        usable = complete & (modes != UNKNOWN_MODE)
+        if not usable.any():
             return []
+        # Mean of every channel per (minute, mode): one sort-free pass with bincount.
+        n_modes = max(self.modes.count, 1)
+        keys = minute[usable] * n_modes + modes[usable]
+        unique, inverse = np.unique(keys, return_inverse=True)
+        counts = np.bincount(inverse)
+        sums = np.column_stack(
+            [np.bincount(inverse, weights=values[usable, k]) for k in range(values.shape[1])]
+        )
         need = cfg.min_samples_fraction * cfg.minute_s / interval_s
-        grouped = frame.groupby(["minute", "mode"], sort=True)
-        means = grouped.mean()[grouped.size() >= need]
-        if means.empty:
+        enough = counts >= need
+        if not enough.any():
             return []
-        minutes = means.index.get_level_values("minute").to_numpy(dtype=np.int64)
-        row_modes = means.index.get_level_values("mode").to_numpy(dtype=np.int64)
-        rows = means.to_numpy(dtype=float)
+        rows = sums[enough] / counts[enough, None]
+        minutes = unique[enough] // n_modes
+        row_modes = unique[enough] % n_modes
         scored: list[tuple[int, int, float, float, bool, float]] = []
         for mode in np.unique(row_modes):
             mine = row_modes == mode
@@ -203,13 +207,13 @@ class EquipmentMonitor:
             out += [(int(m), mode, 0.0, 0.0, False, 1.0) for m in minutes[:take]]
             if len(baseline) < cfg.baseline_minutes:
                 return out
-            normal = pd.DataFrame(np.vstack(baseline), columns=list(cfg.channels))
-            detector = self._detectors[mode] = MultivariateDetector(cfg.channels, cfg.detector).fit(normal)
+            detector = MultivariateDetector(cfg.channels, cfg.detector).fit_values(np.vstack(baseline))
+            self._detectors[mode] = detector
             del self._baseline[mode]
             minutes, rows = minutes[take:], rows[take:]
             if len(rows) == 0:
                 return out
-        batch = detector.update(pd.DataFrame(rows, columns=list(cfg.channels)))
+        batch = detector.update_values(rows)
         history = self._history.setdefault(mode, deque(maxlen=cfg.trend_minutes))
         history.extend(zip((minutes * cfg.minute_s).tolist(), batch.scores.tolist(), strict=True))
         out += [
