@@ -31,8 +31,9 @@ from plantloop.mes.domain.commands import Command, PublishDispatchLists
 from plantloop.optimize.scheduling.problem import Job, Objective, Operation, Option, Problem
 from plantloop.optimize.scheduling.publish import ShopPlan, plan_to_commands
 from plantloop.optimize.scheduling.reschedule import MachineDown, ReschedulePolicy, count_moves, reschedule
+from plantloop.optimize.scheduling.runner import SolveParams
 from plantloop.optimize.scheduling.shop import ShopProblem
-from plantloop.optimize.scheduling.solve import SolveParams, solve
+from plantloop.optimize.scheduling.solve import solve
 from plantloop.optimize.scheduling.timeaxis import TimeAxis
 
 FAMILIES = ("A", "B", "C", "D")

@@ -27,10 +27,10 @@ import platform
 import re
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 from statistics import mean
 
-import ortools
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -39,8 +39,10 @@ from plantloop.optimize.scheduling.baseline import solve_plain
 from plantloop.optimize.scheduling.check import check_schedule
 from plantloop.optimize.scheduling.instances import load_instance
 from plantloop.optimize.scheduling.rules import Rule, dispatch
-from plantloop.optimize.scheduling.solve import SolveParams, solve
+from plantloop.optimize.scheduling.runner import SolveParams
+from plantloop.optimize.scheduling.solve import solve
 
+ORTOOLS = version("ortools")
 ROOT = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks" / "scheduling"
 _RANGE = re.compile(r"^([A-Za-z_]+?)(\d+)([A-Za-z]*)-(?:[A-Za-z_]+?)?(\d+)[A-Za-z]*$")
 
@@ -50,7 +52,9 @@ def _names_match(token: str, name: str) -> bool:
     if m:
         prefix, lo, suffix, hi = m.group(1), m.group(2), m.group(3), m.group(4)
         nm = re.match(rf"^{re.escape(prefix)}(\d+){re.escape(suffix)}$", name)
-        return bool(nm) and int(lo) <= int(nm.group(1)) <= int(hi) and len(nm.group(1)) == len(lo)
+        if nm is None:
+            return False
+        return int(lo) <= int(nm.group(1)) <= int(hi) and len(nm.group(1)) == len(lo)
     if any(c in token for c in "*?["):
         return fnmatch.fnmatch(name, token)
     return name == token
@@ -193,7 +197,7 @@ def main() -> None:
     todo = [r for r in chosen if r["instance"] not in done]
     console.print(
         f"{len(chosen)} instances ({len(chosen) - len(todo)} already in {args.results}), {args.time_limit}s, "
-        f"{args.workers} workers, seed {args.seed}, OR-Tools {ortools.__version__}, "
+        f"{args.workers} workers, seed {args.seed}, OR-Tools {ORTOOLS}, "
         f"{platform.processor() or platform.machine()}"
     )
     with Progress(console=Console(stderr=True), transient=True) as progress:
@@ -234,7 +238,7 @@ def main() -> None:
             "time_limit_s": args.time_limit,
             "workers": args.workers,
             "seed": args.seed,
-            "ortools": ortools.__version__,
+            "ortools": ORTOOLS,
             "instances": len(results),
             "families": families,
         }
