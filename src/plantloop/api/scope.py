@@ -247,8 +247,9 @@ class ScopedQueries(MesQueries):
         ]
 
     def equipment(self, equipment_id: str) -> Equipment | None:
-        eq = super().equipment(equipment_id)
-        return eq if eq is not None and self._sees(self.lines.of_place(equipment_id)) else None
+        if not self._sees(self.lines.of_place(equipment_id)):
+            return None  # before the base class, whose lookup goes through the filtered equipment_states
+        return super().equipment(equipment_id)
 
     def equipment_states(self, equipment_ids: list[str] | None = None) -> list[Equipment]:
         return [e for e in super().equipment_states(equipment_ids) if self._sees(self.lines.of_place(e.id))]
@@ -344,3 +345,18 @@ def scoped_queries(queries: MesQueries, scope: Iterable[str] | None) -> MesQueri
 def scoped_bus(bus: MessageBus, queries: MesQueries, scope: Iterable[str] | None) -> MessageBus:
     """``bus`` guarded for ``scope`` (itself for the whole plant)."""
     return bus if scope is None else ScopedBus(bus, queries, frozenset(scope))
+
+
+def commands_in_scope(
+    lines: LineResolver, commands: Iterable[c.Command], scope: Iterable[str] | None
+) -> bool:
+    """Whether every command is within ``scope`` (decisions, form entries: what they would do)."""
+    if scope is None:
+        return True
+    allowed = frozenset(scope)
+    try:
+        for command in commands:
+            check_command(lines, command, allowed)
+    except OutOfScope:
+        return False
+    return True

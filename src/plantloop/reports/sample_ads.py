@@ -21,7 +21,8 @@ SCHEMA = "dw"
 
 DDL: dict[str, str] = {
     "ads_plant_overview": (
-        "line_id VARCHAR, day DATE, planned_time_s DOUBLE, run_time_s DOUBLE, unplanned_downtime_s DOUBLE, "
+        "line_id VARCHAR, day DATE, planned_time_s DOUBLE, idle_time_s DOUBLE, run_time_s DOUBLE, "
+        "unplanned_downtime_s DOUBLE, "
         "ideal_output_time_s DOUBLE, qty_good BIGINT, qty_scrap BIGINT, qty_total BIGINT, failures BIGINT, "
         "availability DOUBLE, performance DOUBLE, quality_rate DOUBLE, oee DOUBLE, orders_completed BIGINT, "
         "orders_on_time BIGINT"
@@ -29,7 +30,7 @@ DDL: dict[str, str] = {
     "ads_oee_equipment_shift": (
         "equipment_id VARCHAR, work_center_id VARCHAR, line_id VARCHAR, shift_date DATE, shift_id VARCHAR, "
         "shift_start_at TIMESTAMP, shift_end_at TIMESTAMP, calendar_time_s DOUBLE, planned_time_s DOUBLE, "
-        "planned_downtime_s DOUBLE, unplanned_downtime_s DOUBLE, run_time_s DOUBLE, execute_time_s DOUBLE, "
+        "planned_downtime_s DOUBLE, idle_time_s DOUBLE, unplanned_downtime_s DOUBLE, run_time_s DOUBLE, "
         "ideal_output_time_s DOUBLE, qty_good BIGINT, qty_scrap BIGINT, qty_total BIGINT, operations BIGINT, "
         "failures BIGINT, repair_time_s DOUBLE, stoppages BIGINT, stoppage_time_s DOUBLE, "
         "availability DOUBLE, performance DOUBLE, quality_rate DOUBLE, oee DOUBLE"
@@ -90,7 +91,7 @@ def fill_sample_ads(
     for offset in range(days):
         day = start + timedelta(days=offset)
         for line in lines:
-            sums = [0.0, 0.0, 0.0, 0.0]  # planned, run, unplanned, ideal
+            sums = [0.0, 0.0, 0.0, 0.0, 0.0]  # planned, run, unplanned, ideal, idle
             counts = [0, 0, 0]  # good, scrap, failures
             for m in range(machines_per_line):
                 equipment = f"{line}-EQ{m + 1}"
@@ -99,8 +100,9 @@ def fill_sample_ads(
                         days=1 if hour == 22 else 0
                     )
                     planned_dt = rng.choice((0.0, 0.0, 1800.0))
+                    idle = rng.choice((0.0, 0.0, 900.0))  # no work: not a loss (ISO 22400)
                     unplanned = rng.uniform(0, 5400)
-                    planned = SHIFT_S - planned_dt
+                    planned = SHIFT_S - planned_dt - idle
                     run = max(planned - unplanned, 0.0)
                     ideal = run * rng.uniform(0.7, 0.98)
                     total = rng.randint(80, 160)
@@ -109,11 +111,11 @@ def fill_sample_ads(
                     failures = 1 if unplanned > 3600 else 0
                     shifts.append(
                         (equipment, f"{line}-WC", line, day, shift_id, begin, begin + timedelta(hours=8),
-                         SHIFT_S, planned, planned_dt, unplanned, run, run, ideal, good, scrap, total,
+                         SHIFT_S, planned, planned_dt, idle, unplanned, run, ideal, good, scrap, total,
                          rng.randint(3, 9), failures, unplanned if failures else 0.0, rng.randint(0, 4),
                          rng.uniform(0, 600), *_ratios(planned, run, ideal, good, total))
                     )  # fmt: skip
-                    for i, v in enumerate((planned, run, unplanned, ideal)):
+                    for i, v in enumerate((planned, run, unplanned, ideal, idle)):
                         sums[i] += v
                     counts[0] += good
                     counts[1] += scrap
@@ -125,8 +127,9 @@ def fill_sample_ads(
             late_s = rng.uniform(-14400, 14400)
             on_time = done and late_s <= 0
             overview.append(
-                (line, day, sums[0], sums[1], sums[2], sums[3], counts[0], counts[1], counts[0] + counts[1],
-                 counts[2], *_ratios(sums[0], sums[1], sums[3], counts[0], counts[0] + counts[1]),
+                (line, day, sums[0], sums[4], sums[1], sums[2], sums[3], counts[0], counts[1],
+                 counts[0] + counts[1], counts[2],
+                 *_ratios(sums[0], sums[1], sums[3], counts[0], counts[0] + counts[1]),
                  1 if done else 0, 1 if on_time else 0)
             )  # fmt: skip
             qty = rng.randint(800, 1200)

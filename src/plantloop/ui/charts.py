@@ -29,6 +29,9 @@ def pct(value: float | None, decimals: int = 1) -> str:
 def gauge(title: str, value: float | None, *, dark: bool = True) -> Options:
     """A 0–100 % gauge; ``None`` shows an empty gauge (no data yet), never a made-up zero."""
     text = DARK_TEXT if dark else "#334155"
+    level = (
+        "#94a3b8" if value is None else "#ef4444" if value < 0.6 else "#f59e0b" if value < 0.85 else "#22c55e"
+    )
     return {
         "series": [
             {
@@ -36,13 +39,8 @@ def gauge(title: str, value: float | None, *, dark: bool = True) -> Options:
                 "min": 0,
                 "max": 100,
                 "radius": "92%",
-                "progress": {"show": True, "width": 12},
-                "axisLine": {
-                    "lineStyle": {
-                        "width": 12,
-                        "color": [[0.6, "#ef4444"], [0.85, "#f59e0b"], [1, "#22c55e"]],
-                    }
-                },
+                "progress": {"show": True, "width": 12, "itemStyle": {"color": level}},
+                "axisLine": {"lineStyle": {"width": 12, "color": [[1, "#1e293b" if dark else "#e2e8f0"]]}},
                 "axisTick": {"show": False},
                 "splitLine": {"show": False},
                 "axisLabel": {"show": False},
@@ -161,13 +159,16 @@ def control_chart(
     """An SPC chart: the points, centre line and control limits; violating points in red."""
     data: list[Any] = []
     bad = set(violations)
+    values = [v for _, v in points]
+    low, high = min([lcl, center, *values]), max([ucl, center, *values])
+    pad = (high - low) * 0.08 or abs(center) * 0.05 or 1.0
     for i, (_, v) in enumerate(points):
         data.append({"value": v, "itemStyle": {"color": "#dc2626"}} if i in bad else v)
     return {
         "grid": {"left": 55, "right": 20, "top": 30, "bottom": 40},
         "tooltip": {"trigger": "axis"},
         "xAxis": {"type": "category", "data": [k for k, _ in points]},
-        "yAxis": {"type": "value", "scale": True},
+        "yAxis": {"type": "value", "min": round(low - pad, 6), "max": round(high + pad, 6)},
         "series": [
             {
                 "name": labels["value"],

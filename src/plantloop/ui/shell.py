@@ -95,8 +95,8 @@ def frame(viewer: Viewer, path: str, title_key: str) -> Iterator[None]:
     ui.add_css(_CSS)
     with ui.header(elevated=True).classes("items-center px-3 py-1 gap-2 bg-primary"):
         drawer_button = ui.button(icon="menu").props("flat round dense color=white")
-        ui.label("plantloop").classes("text-lg font-bold tracking-wide")
-        ui.label("·").classes("opacity-60")
+        ui.label("plantloop").classes("text-lg font-bold tracking-wide gt-xs")
+        ui.label("·").classes("opacity-60 gt-xs")
         ui.label(viewer.t(title_key)).classes("text-lg").props("data-test=page-title")
         ui.space()
         _language_switch(viewer)

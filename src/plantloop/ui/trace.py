@@ -18,6 +18,17 @@ from plantloop.mes.domain.lot import Lot
 from plantloop.mes.domain.work_order import WorkOrder, lot_of
 from plantloop.mes.queries import GenealogyLink, MesQueries
 
+#: Order of entries at the same instant: the story reads cause before effect.
+KIND_ORDER = {
+    "order_created": 0,
+    "order_released": 1,
+    "material_consumed": 2,
+    "operation_started": 3,
+    "operation_completed": 4,
+    "inspection": 5,
+    "order_completed": 6,
+}
+
 
 @dataclass(frozen=True)
 class TimelineEntry:
@@ -159,7 +170,7 @@ def build_trace(queries: MesQueries, key: str) -> Trace | None:
                     },
                 )
             )
-    timeline.sort(key=lambda e: (e.at, e.kind))
+    timeline.sort(key=lambda e: (e.at, KIND_ORDER.get(e.kind, 99)))
     root = next((wo for wo in orders if wo.parent_work_order_id is None), orders[0])
     return Trace(
         root=root.id,

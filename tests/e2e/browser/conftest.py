@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.browser.plant import ServedPlant, serve_plant
+from tests.e2e.browser.plant import PASSWORDS, ServedPlant, serve_plant
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -78,7 +78,7 @@ def open_as(
         if username not in sessions:
             context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
             page = context.new_page()
-            login(page, plant.base_url, username)
+            login(page, plant.base_url, username, PASSWORDS.get(username, "demo"))
             page.wait_for_url("**/home", timeout=15_000)
             state = tmp_path_factory.mktemp("sessions") / f"{username}.json"
             context.storage_state(path=str(state))
@@ -99,10 +99,10 @@ def open_as(
 
 @pytest.fixture(scope="session")
 def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Any, str], Path]:
-    """``screenshot(page, name)``: a full-page PNG (to docs/screenshots with PLANTLOOP_SCREENSHOTS=1)."""
+    """``screenshot(page, name)``: a viewport PNG (to docs/screenshots with PLANTLOOP_SCREENSHOTS=1)."""
     folder = tmp_path_factory.mktemp("screenshots")
 
-    def take(page: Any, name: str, *, full_page: bool = True) -> Path:
+    def take(page: Any, name: str, *, full_page: bool = False) -> Path:
         page.wait_for_timeout(400)  # let charts finish their entry animation
         path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page)

@@ -29,6 +29,9 @@ from tests.servers import free_port
 
 #: A configured (non-demo) user for the lockout test: locking a demo user would disturb other tests.
 LOCKOUT_USER = ("lockme", "the right password")
+#: A configured quality engineer scoped to line L2 (may export: row scope of downloads).
+SCOPED_EXPORTER = ("quality_l2", "l2 quality password")
+PASSWORDS = {LOCKOUT_USER[0]: LOCKOUT_USER[1], SCOPED_EXPORTER[0]: SCOPED_EXPORTER[1]}
 #: Hours of simulated plant before the tests start (the MES side: orders, lots, events).
 HISTORY_H = 8.0
 HISTORY_EQUIPMENT = ["IM-01", "PR-01", "AS-11", "TS-11", "AS-21", "TS-21", "AS-31", "TS-31"]
@@ -68,7 +71,12 @@ def serve_plant(data_dir: Path, *, seed: int = 5) -> ServedPlant:
         data_dir=data_dir,
         host="127.0.0.1",
         port=port,
-        users={LOCKOUT_USER[0]: UserSpec(password_hash=hash_password(LOCKOUT_USER[1]), roles=["viewer"])},
+        users={
+            LOCKOUT_USER[0]: UserSpec(password_hash=hash_password(LOCKOUT_USER[1]), roles=["viewer"]),
+            SCOPED_EXPORTER[0]: UserSpec(
+                password_hash=hash_password(SCOPED_EXPORTER[1]), roles=["quality"], lines=["L2"]
+            ),
+        },
     )
     container = build_container(settings)
     platform = DataPlatformRuntime(

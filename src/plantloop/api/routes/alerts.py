@@ -36,6 +36,8 @@ def _default_username() -> Callable[..., str]:
     def username(user: CurrentUser) -> str:
         return user.username
 
+    # Annotations are strings here (PEP 563) and CurrentUser is not a module global: give FastAPI the object.
+    username.__annotations__ = {"user": CurrentUser, "return": str}
     return username
 
 

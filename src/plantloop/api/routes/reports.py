@@ -126,7 +126,7 @@ def build_router(
         """The values a parameter may take for the current user (for drop-downs)."""
         return runner.lookup_values(conn, catalog.get(report_id), name, scope)
 
-    @router.get("/{report_id}/export")
+    @router.get("/{report_id}/export", dependencies=[require_permission("export")])
     def export_report(
         report_id: str,
         request: Request,

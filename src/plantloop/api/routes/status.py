@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from plantloop.api.deps import ContainerDep, ScopeDep, require
+from plantloop.api.scope import scoped_queries
 from plantloop.bootstrap import Container
 
 router = APIRouter(tags=["status"])
@@ -114,7 +115,7 @@ def _live_oee(container: Container, scope: frozenset[str] | None) -> str:
 @router.get("/", response_class=HTMLResponse, dependencies=[require("read")])
 def status_page(container: ContainerDep, scope: ScopeDep) -> HTMLResponse:
     """Plant status page (HTML, refreshes every 5 s)."""
-    queries = container.queries
+    queries = scoped_queries(container.queries, scope)  # the row scope, as on every other read
     plant = queries.plant
     now = container.clock.now()
     runtime = container.runtime_status() if container.runtime_status is not None else None

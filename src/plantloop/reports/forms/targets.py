@@ -13,10 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from plantloop.api.scope import OutOfScope
+from plantloop.kernel.errors import NotFound
 from plantloop.kernel.ids import deterministic_id
 from plantloop.mes.domain import commands as c
 from plantloop.mes.queries import MesQueries
-from plantloop.reports.forms.definitions import InvalidFormEntry
+
+
+class FormTargetNotFound(NotFound):
+    """What an entry refers to does not exist in the user's scope (API: 404)."""
+
+    code = "form_target_not_found"
 
 
 @dataclass(frozen=True)
@@ -39,8 +46,9 @@ def record_inspection(
     wo = queries.operation_work_order(operation_id) if operation_id and "/" in operation_id else None
     op = next((o for o in wo.operations if o.id == operation_id), None) if wo else None
     if op is None:
-        raise InvalidFormEntry(
-            f"operation_id: {operation_id!r} is not an operation you can see", field="operation_id"
+        # unknown, or on a line outside the user's scope: indistinguishable on purpose
+        raise FormTargetNotFound(
+            f"operation_id: no operation {operation_id!r} in your scope", field="operation_id"
         )
     inspected = int(values.get("qty_inspected") or 0)
     defective = int(values.get("qty_defective") or 0)
@@ -70,9 +78,8 @@ def downtime_interval(
     ended: datetime = values["ended_at"]
     equipment_id = values["equipment_id"]
     if queries.equipment(equipment_id) is None:
-        raise InvalidFormEntry(
-            f"equipment_id: {equipment_id!r} is not a machine you can see", field="equipment_id"
-        )
+        # the field's choices already refused unknown machines: this one is outside the scope
+        raise OutOfScope(f"equipment_id: {equipment_id!r} is outside your scope", field="equipment_id")
     row = {
         **{k: v for k, v in values.items() if k not in ("started_at", "ended_at")},
         "duration_s": (ended - started).total_seconds(),

@@ -48,10 +48,6 @@ def terminal(viewer: Viewer, wc: str = "") -> None:
         equipment = [e for e in viewer.queries.equipment_states() if e.work_center_id == wc_id]
         running = _running_operations(viewer, equipment)
         items = viewer.queries.dispatch_list(wc_id)
-        ui.label(t("terminal.machines")).classes("text-lg font-bold mt-2")
-        with ui.row().classes("w-full gap-2"):
-            for eq in equipment:
-                _machine_card(viewer, eq, board.refresh)
         ui.label(t("terminal.running")).classes("text-lg font-bold mt-2")
         if not running:
             ui.label(t("terminal.nothing_running")).classes("pl-muted")
@@ -63,6 +59,10 @@ def terminal(viewer: Viewer, wc: str = "") -> None:
         idle = [e for e in equipment if e.current_operation_id is None and not e.downtime_reason_code]
         for item in items[:40]:
             _dispatch_card(viewer, item, idle, board.refresh)
+        ui.label(t("terminal.machines")).classes("text-lg font-bold mt-2")
+        with ui.row().classes("w-full gap-2"):
+            for eq in equipment:
+                _machine_card(viewer, eq, board.refresh)
 
     def choose(e: Any) -> None:
         state["wc"] = e.value

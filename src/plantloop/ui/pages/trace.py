@@ -92,10 +92,12 @@ def _render(viewer: Viewer, trace: Trace) -> None:
             t("trace.orders_count", orders=len(trace.orders), lots=len(trace.lots), steps=len(trace.timeline))
         ).classes("pl-muted text-sm")
     _gantt(viewer, trace)
-    with ui.row().classes("w-full gap-3 items-start"):
-        with ui.card().classes("grow min-w-80"):
+    with ui.element("div").classes("w-full grid grid-cols-1 lg:grid-cols-3 gap-3 items-start"):
+        with ui.card().classes("lg:col-span-2"):
             ui.label(t("trace.timeline")).classes("text-lg font-bold")
-            with ui.timeline(side="right").classes("w-full").props("data-test=trace-timeline"):
+            timeline = ui.timeline(side="right", layout="dense").classes("w-full overflow-auto")
+            timeline.style("max-height: 640px").props("data-test=trace-timeline")
+            with timeline:
                 for entry in trace.timeline:
                     icon, color = _KIND_STYLE.get(entry.kind, ("circle", "grey"))
                     detail = ", ".join(
@@ -116,7 +118,7 @@ def _render(viewer: Viewer, trace: Trace) -> None:
                         icon="local_shipping",
                         color="grey",
                     )
-        with ui.card().classes("min-w-80"):
+        with ui.card():
             ui.label(t("trace.lots")).classes("text-lg font-bold")
             for lot in trace.lots:
                 with ui.row().classes("items-center gap-2"):
