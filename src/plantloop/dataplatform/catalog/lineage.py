@@ -1,9 +1,12 @@
-"""Lineage from ODS source fields to ADS, parsed from the models' SQL by SQLMesh / sqlglot.
+"""Lineage from source fields to ADS, parsed from the models' SQL by SQLMesh / sqlglot, joined with the
+lineage governance records when it applies the field dictionary.
 
-Table lineage is SQLMesh's DAG. Column lineage walks sqlglot's lineage tree of each column: leaves are
-upstream (table, column) pairs; where a leaf is the ODS ``payload`` JSON, the JSON paths extracted on
-the way (``json_extract_string(payload, '$.qty_good')``) name the source *field*, and the event types
-the model filters on (``type = 'OperationCompleted'``) say which events carry it.
+Table lineage is SQLMesh's DAG, plus governance's ODS → STG steps. Column lineage walks sqlglot's lineage
+tree of each column: leaves are upstream (table, column) pairs. Where a leaf is the ODS ``payload`` JSON,
+the JSON paths extracted on the way (``json_extract_string(payload, '$.qty_good')``) name the source
+*field*, and the event types the model filters on (``type = 'OperationCompleted'``) say which events carry
+it. Where a leaf is a governed STG column, ``field_lineage`` names the source field and every step the
+dictionary applied (``ods_legacy__t_prod_report.payload.WorkNo (rename WorkNo -> order_id; …)``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from plantloop.dataplatform.warehouse.layers import bare_name, layer_of
+from plantloop.dataplatform.governance.table_state import table_exists
+from plantloop.dataplatform.warehouse.layers import Layer, bare_name, layer_of
 from plantloop.dataplatform.warehouse.warehouse import Warehouse
 from plantloop.kernel.errors import NotFound
 
@@ -42,6 +46,42 @@ class LineageGraph:
         self.ctx = wh.context()
         self._memo: dict[tuple[str, str], ColumnLineage] = {}
         self._types: dict[str, list[str]] = {}
+        self._fields: dict[tuple[str, str], list[tuple[str, str, str]]] | None = None
+
+    def field_lineage(self) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
+        """(governed table, column) → [(source table, source field, transformation)] from governance."""
+        if self._fields is None:
+            self._fields = {}
+            with self.wh.connect() as con:
+                if table_exists(con, "field_lineage"):
+                    for tt, tc, st, sf, how in con.execute(
+                        "SELECT target_table, target_column, source_table, source_field, transformation "
+                        "FROM field_lineage ORDER BY 1, 2, 3, 4"
+                    ).fetchall():
+                        self._fields.setdefault((str(tt), str(tc)), []).append((str(st), str(sf), str(how)))
+        return self._fields
+
+    def _governed_sources(self, table: str, column: str) -> set[str]:
+        return {f"{st}.{sf} ({how})" for st, sf, how in self.field_lineage().get((table, column), [])}
+
+    def governed_lineage(self, table: str) -> dict[str, Any]:
+        """A governed STG table: each column's source field and the dictionary's transformation."""
+        columns = {}
+        sources = set()
+        for (tt, tc), found in sorted(self.field_lineage().items()):
+            if tt != table:
+                continue
+            columns[tc] = {
+                "parents": sorted(f"{st}.{sf}" for st, sf, _ in found),
+                "sources": sorted(self._governed_sources(tt, tc)),
+            }
+            sources |= {st for st, _, _ in found}
+        return {
+            "table": table,
+            "layer": Layer.STG.value,
+            "upstream": {t: {"layer": layer_of(t).value, "parents": []} for t in sorted(sources)},
+            "columns": columns,
+        }
 
     def model(self, table: str) -> Any:
         model = self.ctx.get_model(f"dw.{bare_name(table)}")
@@ -57,8 +97,12 @@ class LineageGraph:
             name = todo.pop()
             if name in out:
                 continue
-            model = self.ctx.get_model(f"dw.{name}") if not name.startswith("ods_") else None
+            model = self.ctx.get_model(f"dw.{name}") if layer_of(name) not in (Layer.ODS, Layer.STG) else None
             parents = sorted(bare_name(p) for p in model.depends_on) if model is not None else []
+            if layer_of(name) is Layer.STG:
+                parents = sorted(
+                    {st for (tt, _), f in self.field_lineage().items() if tt == name for st, _, _ in f}
+                )
             out[name] = parents
             todo.extend(parents)
         return out
@@ -108,7 +152,11 @@ class LineageGraph:
             result.parents.add(parent)
         types = ",".join(self._event_types(model))
         for parent in result.parents:
-            if parent.table.startswith("ods_"):
+            if layer_of(parent.table) is Layer.STG:
+                result.sources |= self._governed_sources(parent.table, parent.column) or {str(parent)}
+            elif parent.table.startswith("dim_crosswalk_"):
+                result.sources.add(f"crosswalk:{parent.table}.{parent.column}")
+            elif parent.table.startswith("ods_"):
                 if parent.column == "payload" and paths:
                     result.sources |= {f"{parent.table}.payload.{p}[{types}]" for p in sorted(paths)}
                 else:

@@ -290,18 +290,28 @@ class Crosswalk:
         table: str,
         code_column: str,
         name_column: str | None = None,
+        *,
+        where: str | None = None,
     ) -> ResolveSummary:
-        """Resolve every distinct code of ``table.code_column`` (match context loaded once)."""
+        """Resolve every distinct code of ``table.code_column`` (match context loaded once).
+
+        ``where`` (SQL, written by a data engineer) leaves rows out, e.g. test records flagged by cleaning.
+        """
         entity = MasterEntity(entity)
         name_sql = f"any_value(CAST({ident(name_column)} AS VARCHAR))" if name_column else "NULL"
         rows = self.con.execute(
-            f"SELECT CAST({ident(code_column)} AS VARCHAR) AS code, {name_sql} FROM {qualified(table)} "
-            f"WHERE {ident(code_column)} IS NOT NULL GROUP BY 1 ORDER BY 1"
+            f"SELECT CAST({ident(code_column)} AS VARCHAR) AS code, {name_sql}, count(*) FROM "
+            f"{qualified(table)} WHERE {ident(code_column)} IS NOT NULL{f' AND ({where})' if where else ''} "
+            "GROUP BY 1 ORDER BY 1"
         ).fetchall()
         context = self._context(entity)
         summary = ResolveSummary()
-        for code, name in rows:
+        for code, name, n in rows:
             resolution = self._resolve(entity, system, str(code), name, None, context)
+            if resolution.item_id is not None:  # queued or rejected: the item counts the rows holding it
+                self.con.execute(
+                    "UPDATE steward_queue SET occurrences = ? WHERE item_id = ?", [int(n), resolution.item_id]
+                )
             summary.resolutions.append(resolution)
         return summary
 

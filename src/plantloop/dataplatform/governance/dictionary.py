@@ -84,6 +84,9 @@ class FieldSpec(_Model):
     format: str | None = Field(default=None, description="strptime format for text timestamps/dates.")
     required: bool = False
     default: str | int | float | bool | None = None
+    blank_as_null: bool = Field(
+        default=True, description="A text value that is empty or only spaces means 'no value' (NULL)."
+    )
     description: str = ""
 
     @field_validator("target")

@@ -102,6 +102,7 @@ class FieldPlan:
     typed: str | None
     expression: str
     source_is_instant: bool = False
+    blank_to_null: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,10 @@ def _plan_field(
     if spec.json_path:
         raw = dialect.json_text(raw, spec.json_path)
         source_type = "VARCHAR"
+    blank_to_null = spec.blank_as_null and _is_text(source_type)
+    if blank_to_null:
+        # legacy systems write '' (or padding) for "no value": make it NULL before codes and casts
+        raw = f"(CASE WHEN trim({raw}) = '' THEN NULL ELSE {raw} END)"
     value = raw
     if spec.codes is not None:
         text = f"trim({dialect.as_text(raw)})"
@@ -164,13 +169,19 @@ def _plan_field(
     if spec.default is not None:
         value = f"COALESCE({value}, CAST({literal(spec.default)} AS {sql_type}))"
     expression = f"CAST({value} AS {sql_type}) AS {ident(target)}"
-    return FieldPlan(spec, target, raw, pre_cast, typed, expression, is_instant)
+    return FieldPlan(spec, target, raw, pre_cast, typed, expression, is_instant, blank_to_null)
+
+
+def _is_text(sql_type: str) -> bool:
+    return sql_type.upper().split("(")[0] in ("VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR", "JSON")
 
 
 def _describe(spec: FieldSpec, plan: FieldPlan, dictionary: SourceDictionary) -> str:
     if plan.raw is None:
         return f"absent in source; constant {spec.default!r}"
     steps = [f"rename {spec.source}{'.' + spec.json_path if spec.json_path else ''} -> {plan.target}"]
+    if plan.blank_to_null:
+        steps.append("blank -> NULL")
     if spec.codes is not None:
         steps.append(f"code map ({len(spec.codes.map)} codes, unmapped: {spec.codes.on_unmapped.value})")
     steps.append(f"cast {spec.type.value}" + (f" ({spec.format})" if spec.format else ""))

@@ -20,6 +20,13 @@ from typing import Any
 import duckdb
 
 from plantloop.dataplatform.governance.crosswalk_store import create_crosswalk_tables, reference_codes_sql
+from plantloop.dataplatform.governance.partitions import (
+    PartitionConfig,
+    PlantDay,
+    format_key,
+    load_partition_config,
+    scheme_sql,
+)
 from plantloop.dataplatform.governance.quality_config import (
     Bounds,
     CompletenessCheck,
@@ -34,9 +41,8 @@ from plantloop.dataplatform.governance.quality_config import (
 )
 from plantloop.dataplatform.governance.sql_text import ident, literal, qualified, values_sql
 from plantloop.kernel.clock import Clock, SystemClock
+from plantloop.kernel.errors import InvalidInput
 from plantloop.kernel.ids import new_id
-
-WHOLE_TABLE = "all"
 
 DQ_RESULT_DDL = """
 CREATE TABLE IF NOT EXISTS dq_result (
@@ -49,7 +55,12 @@ CREATE TABLE IF NOT EXISTS dq_result (
 
 def partition_key(values: dict[str, str]) -> str:
     """``day=2026-01-05/line=L1`` (dimension order as configured); ``all`` without dimensions."""
-    return "/".join(f"{k}={v}" for k, v in values.items()) or WHOLE_TABLE
+    return format_key(values)
+
+
+def bare_table(name: str) -> str:
+    """Results are stored under the bare table name (``dw.dwd_x`` → ``dwd_x``)."""
+    return name.replace('"', "").rsplit(".", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -142,9 +153,13 @@ def _observed_sql(check: QualityCheck) -> tuple[str, str]:
 
 
 def _observe(
-    con: duckdb.DuckDBPyConnection, config: QualityConfig, check: QualityCheck, where: str | None
+    con: duckdb.DuckDBPyConnection,
+    config: QualityConfig,
+    dimensions: dict[str, str],
+    check: QualityCheck,
+    where: str | None,
 ) -> list[tuple[dict[str, str], float | None]]:
-    dims = list(config.partition.items())
+    dims = list(dimensions.items())
     expr, join = _observed_sql(check)
     select = [f"CAST({sql} AS VARCHAR) AS {ident('__p_' + name)}" for name, sql in dims]
     conditions = [f"({c})" for c in (where, check.where) if c]
@@ -199,14 +214,25 @@ def _history(
 
 
 def _evaluate_check(
-    con: duckdb.DuckDBPyConnection, config: QualityConfig, check: QualityCheck, where: str | None
+    con: duckdb.DuckDBPyConnection,
+    config: QualityConfig,
+    dimensions: dict[str, str],
+    check: QualityCheck,
+    where: str | None,
 ) -> list[CheckResult]:
-    observed_rows = _observe(con, config, check, where)
+    table = bare_table(config.table)
+    observed_rows = _observe(con, config, dimensions, check, where)
     rolling = check.rolling
     if rolling is not None:
-        others = [d for d in config.partition if d != rolling.over]
+        if rolling.over not in dimensions:
+            raise InvalidInput(
+                f"check {check.name!r}: rolling.over {rolling.over!r} is not a partition dimension of "
+                f"{table} ({', '.join(dimensions) or 'none'})",
+                check=check.name,
+            )
+        others = [d for d in dimensions if d != rolling.over]
         observed_rows.sort(key=lambda r: ([r[0][d] for d in others], _sort_key(r[0][rolling.over])))
-        history = _history(con, config.table, check.name)
+        history = _history(con, table, check.name)
     results: list[CheckResult] = []
     for values, observed in observed_rows:
         key = partition_key(values)
@@ -246,7 +272,7 @@ def _evaluate_check(
             detail = "no value to check (no rows with the needed columns)"
         results.append(
             CheckResult(
-                config.table,
+                table,
                 check.name,
                 check.kind,
                 check.severity,
@@ -261,6 +287,53 @@ def _evaluate_check(
             )
         )
     return results
+
+
+def _vanished(
+    con: duckdb.DuckDBPyConnection,
+    config: QualityConfig,
+    dimensions: dict[str, str],
+    results: list[CheckResult],
+) -> list[CheckResult]:
+    """Partitions checked before that have no rows any more (a restatement moved them — e.g. bookings of an
+    unmapped machine now belong to a line): their last result must not outlive them, so each check gets a
+    passing result with ``observed`` NULL that says why."""
+    table = bare_table(config.table)
+    previous = con.execute(
+        "SELECT check_name, partition_key, partition_values FROM dq_result WHERE table_name = ? "
+        "QUALIFY row_number() OVER (PARTITION BY check_name, partition_key "
+        "ORDER BY evaluated_at DESC, run_id DESC) = 1",
+        [table],
+    ).fetchall()
+    current = {(r.check, r.partition_key) for r in results}
+    candidates = [(c, k, v) for c, k, v in previous if (c, k) not in current]
+    if not candidates:
+        return []
+    select = ", ".join(f"CAST({sql} AS VARCHAR)" for sql in dimensions.values()) or "1"
+    present: dict[str | None, set[str]] = {}  # rows a check looks at (its ``where``) → their partitions
+    checks = {c.name: c for c in config.checks}
+    out = []
+    for name, key, values in candidates:
+        check = checks.get(name)
+        if check is None:
+            continue
+        if check.where not in present:
+            rows = con.execute(
+                f"SELECT DISTINCT {select} FROM {qualified(config.table)} AS t"
+                + (f" WHERE ({check.where})" if check.where else "")
+            ).fetchall()
+            present[check.where] = {
+                partition_key({n: ("" if v is None else str(v)) for n, v in zip(dimensions, r, strict=False)})
+                for r in rows
+            }
+        if key not in present[check.where]:
+            out.append(
+                CheckResult(
+                    table, name, check.kind, check.severity, key, json.loads(values or "{}"), True,
+                    None, None, None, "no rows", "partition has no rows to check any more: moved or removed",
+                )
+            )  # fmt: skip
+    return out
 
 
 def store_results(con: duckdb.DuckDBPyConnection, report: QualityReport) -> None:
@@ -289,6 +362,20 @@ def store_results(con: duckdb.DuckDBPyConnection, report: QualityReport) -> None
     con.execute(f"INSERT INTO dq_result VALUES {values_sql(rows)}")
 
 
+def partition_dimensions(
+    con: duckdb.DuckDBPyConnection,
+    config: QualityConfig,
+    day: PlantDay | None = None,
+    partitions: PartitionConfig | None = None,
+) -> dict[str, str]:
+    """``{dimension: SQL over alias t}``: the config's own partition, else the table's primary scheme."""
+    scheme = config.partition
+    if scheme is None:
+        schemes = (partitions or load_partition_config()).schemes(bare_table(config.table))
+        scheme = schemes[0] if schemes else {}
+    return scheme_sql(con, config.table, scheme, day, alias="t.")
+
+
 def evaluate_quality(
     con: duckdb.DuckDBPyConnection,
     config: QualityConfig,
@@ -297,15 +384,24 @@ def evaluate_quality(
     run_id: str | None = None,
     clock: Clock | None = None,
     store: bool = True,
+    day: PlantDay | None = None,
+    partitions: PartitionConfig | None = None,
 ) -> QualityReport:
-    """Evaluate every check of ``config`` on every partition (``where`` limits the rows, e.g. new days)."""
+    """Evaluate every check of ``config`` on every partition (``where`` limits the rows, e.g. new days).
+
+    ``day`` is the plant's production day (needed by ``production_day`` partitions); ``partitions`` the
+    scheme registry used when the config names no partition (the shipped ``partitions.yaml`` by default).
+    """
     con.execute(DQ_RESULT_DDL)
     if any(isinstance(c, ReferentialCheck) for c in config.checks):
         create_crosswalk_tables(con)
+    dimensions = partition_dimensions(con, config, day, partitions)
     results: list[CheckResult] = []
     for check in config.checks:
-        results.extend(_evaluate_check(con, config, check, where))
-    report = QualityReport(run_id or new_id(), config.table, (clock or SystemClock()).now(), tuple(results))
+        results.extend(_evaluate_check(con, config, dimensions, check, where))
+    table = bare_table(config.table)
+    results.extend(_vanished(con, config, dimensions, results))
+    report = QualityReport(run_id or new_id(), table, (clock or SystemClock()).now(), tuple(results))
     if store:
         store_results(con, report)
     return report

@@ -2,8 +2,8 @@
 
 ```yaml
 table: dwd_production_report
-partition:                      # named dimensions, each a SQL expression over the table
-  day: "CAST(timezone('Asia/Shanghai', reported_at) AS DATE)"
+partition:                      # named dimensions: SQL over the table, or {production_day: <column>};
+  day: {production_day: reported_at}   # left out: the table's primary scheme in config/partitions.yaml
   line: line_id
 checks:
   - {name: order_id_complete, kind: completeness, column: order_id, expect: {max: 0.0}}
@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from plantloop.dataplatform.governance.config_files import load_config, validate_config
 from plantloop.dataplatform.governance.crosswalk_store import MasterEntity
+from plantloop.dataplatform.governance.partitions import PartitionExpr
 
 _NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -141,7 +142,10 @@ QualityCheck = Annotated[
 
 class QualityConfig(_Model):
     table: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
-    partition: dict[str, str] = Field(default_factory=dict, description="Dimension name → SQL expression.")
+    partition: dict[str, PartitionExpr] | None = Field(
+        default=None,
+        description="Dimension name → SQL or {production_day: column}; None: the table's primary scheme.",
+    )
     checks: list[QualityCheck] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -150,6 +154,8 @@ class QualityConfig(_Model):
         if len(names) != len(set(names)):
             raise ValueError(f"check names must be unique, got {names}")
         for check in self.checks:
+            if self.partition is None:
+                continue  # the scheme comes from partitions.yaml: checked when evaluated
             if check.rolling is not None and check.rolling.over not in self.partition:
                 raise ValueError(
                     f"check {check.name!r}: rolling.over {check.rolling.over!r} is not a partition dimension"

@@ -15,8 +15,9 @@ class Source(StrEnum):
     """The tables metrics read: ADS and DWS only (the layer rule of the API)."""
 
     OEE = "ads_oee_equipment_shift"
-    PRODUCT = "dws_product_shift"
+    PRODUCT = "ads_product_quality_shift"
     ORDERS = "ads_order_delivery"
+    RECONCILIATION = "ads_production_reconciliation"
     QUERY_LOG = "dp_query_log"
 
 
@@ -38,6 +39,7 @@ DIMENSIONS: dict[Source, dict[str, str]] = {
         "product": "material_id",
     },
     Source.ORDERS: {"line": "line_id", "product": "material_id", "day": "completed_date"},
+    Source.RECONCILIATION: {"line": "line_id", "day": "shift_date"},
     Source.QUERY_LOG: {"day": "queried_day"},
 }
 
@@ -46,6 +48,7 @@ TIME_COLUMN: dict[Source, str] = {
     Source.OEE: "shift_date",
     Source.PRODUCT: "shift_date",
     Source.ORDERS: "completed_date",
+    Source.RECONCILIATION: "shift_date",
     Source.QUERY_LOG: "queried_day",
 }
 
@@ -199,6 +202,12 @@ METRICS: dict[str, Metric] = {
             "h", Source.ORDERS, "AVG(lead_time_s) / 3600.0", "lead_time_h", ("order",), grain="work order",
             owner="planning", higher_is_better=False,
             iso22400="Production lead time (ISO 22400-2 PLT)",
+        ),
+        Metric(
+            "booking_gap_qty", "Booking gap (parallel run)",
+            "Good units the legacy MES booked minus good units plantloop recorded, per line and day.",
+            "units", Source.RECONCILIATION, "SUM(gap_qty_good)", "gap_qty", ("booking",), additive=True,
+            grain="line x day", owner="data-platform", higher_is_better=False,
         ),
         Metric(
             "data_asset_utilization", "Data asset utilization",

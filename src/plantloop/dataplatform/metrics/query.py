@@ -9,11 +9,13 @@ Keyword periods are relative to the newest materialised data: ``shift`` (the new
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from plantloop.dataplatform.governance.partitions import plant_day
+from plantloop.dataplatform.governance.verdicts import Gate
 from plantloop.dataplatform.metrics.definitions import (
     DIMENSIONS,
     METRICS,
@@ -22,7 +24,9 @@ from plantloop.dataplatform.metrics.definitions import (
     Metric,
     Source,
 )
+from plantloop.dataplatform.metrics.quality import Selection, annotate
 from plantloop.dataplatform.metrics.query_log import QUERY_LOG_DDL, record_queries
+from plantloop.dataplatform.warehouse.project import SEARCH_SCHEMAS
 from plantloop.dataplatform.warehouse.warehouse import Warehouse
 from plantloop.kernel.errors import InvalidInput
 
@@ -40,6 +44,7 @@ class MetricResult:
     period_to: date | None
     group_by: tuple[str, ...]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    dq_failed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,7 +56,14 @@ class MetricResult:
             "to": self.period_to.isoformat() if self.period_to else None,
             "group_by": list(self.group_by),
             "rows": [{k: _jsonable(v) for k, v in r.items()} for r in self.rows],
+            "dq_status": "fail" if self.dq_failed else _overall(self.rows),
+            "dq_failed": self.dq_failed,
         }
+
+
+def _overall(rows: list[dict[str, Any]]) -> str:
+    statuses = {r.get("dq_status") for r in rows}
+    return "pass" if "pass" in statuses else "unchecked"
 
 
 def _jsonable(value: Any) -> Any:
@@ -97,7 +109,10 @@ def parse_period(period: Period) -> ParsedPeriod:
         return period
     if ".." in period:
         left, right = period.split("..", 1)
-        return (_as_date(left), _as_date(right))
+        first, last = _as_date(left), _as_date(right)
+        if first > last:
+            raise InvalidInput(f"period {period!r} ends before it starts", period=period)
+        return (first, last)
     raise InvalidInput(f"period {period!r} is not one of {KEYWORD_PERIODS} nor from..to", period=period)
 
 
@@ -107,10 +122,13 @@ def query_metric(
     period: Period = "day",
     group_by: Sequence[str] = (),
     filter: Mapping[str, str | Iterable[str]] | None = None,
-    scope: set[str] | None = None,
+    scope: Collection[str] | None = None,
     *,
     consumer: str = "metrics",
+    gate: Gate | None = None,
 ) -> MetricResult:
+    """One metric's values over ADS, grouped, filtered and limited to ``scope`` (line ids; None = all),
+    each row with its DQ status (``gate``: the DQ verdicts to use; read from the warehouse when None)."""
     metric = get_metric(name)
     dims = DIMENSIONS[metric.source]
     group = tuple(group_by)
@@ -159,9 +177,13 @@ def query_metric(
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
         record_queries(con, [metric.source.value], consumer)
+        gate = (
+            gate.on(con) if gate is not None else Gate(con, day=plant_day(wh.plant), schemas=SEARCH_SCHEMAS)
+        )
+        failed = annotate(rows, metric.source.value, gate, Selection(start, end, filters, scope))
     return MetricResult(
         metric, metric.derived_name(parsed if isinstance(parsed, str) else "range", group),
-        parsed if isinstance(parsed, str) else "range", start, end, group, rows,
+        parsed if isinstance(parsed, str) else "range", start, end, group, rows, failed,
     )  # fmt: skip
 
 

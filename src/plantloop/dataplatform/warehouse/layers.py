@@ -1,6 +1,7 @@
 """The layer vocabulary of the warehouse and its one rule: a model reads its own layer or the one below.
 
-Ranks: ODS (and seeds) 0, DIM and DWD 1 (DIM sits beside DWD), DWS 2, ADS 3. The rule is checked on the
+Ranks: ODS 0 — with STG beside it: a source's ODS rows after governance (field dictionary, cleaning), still
+one row per source record —, DIM and DWD 1 (DIM sits beside DWD), DWS 2, ADS 3. The rule is checked on the
 dependencies SQLMesh parses from each model's SQL, never on names written by hand.
 """
 
@@ -13,13 +14,14 @@ from plantloop.kernel.errors import InvalidInput
 
 class Layer(StrEnum):
     ODS = "ods"
+    STG = "stg"
     DIM = "dim"
     DWD = "dwd"
     DWS = "dws"
     ADS = "ads"
 
 
-RANK: dict[Layer, int] = {Layer.ODS: 0, Layer.DIM: 1, Layer.DWD: 1, Layer.DWS: 2, Layer.ADS: 3}
+RANK: dict[Layer, int] = {Layer.ODS: 0, Layer.STG: 0, Layer.DIM: 1, Layer.DWD: 1, Layer.DWS: 2, Layer.ADS: 3}
 
 
 def bare_name(table: str) -> str:

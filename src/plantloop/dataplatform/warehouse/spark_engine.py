@@ -17,19 +17,23 @@ from typing import Any
 import pandas as pd
 from sqlglot import exp
 
+from plantloop.dataplatform.governance.sql_text import ident
+from plantloop.dataplatform.governance.table_state import table_columns
 from plantloop.dataplatform.warehouse.layers import bare_name
-from plantloop.dataplatform.warehouse.project import ODS_SOURCES
 from plantloop.dataplatform.warehouse.warehouse import Warehouse
 
 
 def spark_session(app_name: str = "plantloop-warehouse") -> Any:
-    """A small local Spark: 2 cores, 2 shuffle partitions, no UI, UTC session time zone."""
+    """A small local Spark: 2 cores, 1 shuffle partition (test-sized data), no UI, UTC session time zone."""
     from pyspark.sql import SparkSession
 
     return (
         SparkSession.builder.master("local[2]")
         .appName(app_name)
-        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "2")
+        # test-sized data: adaptive re-planning adds stages (and seconds) without saving any
+        .config("spark.sql.adaptive.enabled", "false")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -61,37 +65,59 @@ class SparkRun:
     sql: dict[str, str]
 
 
-def _to_spark(spark: Any, df: pd.DataFrame, name: str) -> None:
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, date | bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple) or hasattr(value, "tolist"):
+        return [_plain(v) for v in list(value)]
+    return str(value)
+
+
+def _to_spark(spark: Any, df: pd.DataFrame, name: str, schema: str) -> None:
+    """Register ``df`` as temp view ``name``; ``schema`` (a Spark DDL string) types it, empty or not."""
     frame = df.copy()
     for col in frame.columns:
         if frame[col].dtype == object:
-            frame[col] = frame[col].map(
-                lambda v: None if v is None else (v if isinstance(v, date) else str(v))
-            )
-    spark.createDataFrame(frame).createOrReplaceTempView(name)
+            frame[col] = frame[col].map(_plain)
+    if frame.empty:
+        spark.createDataFrame([], schema).createOrReplaceTempView(name)
+    else:
+        spark.createDataFrame(frame, schema).createOrReplaceTempView(name)
+
+
+def _spark_ddl(con_columns: dict[str, str]) -> str:
+    return ", ".join(f"`{c}` {_spark_type(t)}" for c, t in con_columns.items())
+
+
+def _load_table(spark: Any, wh: Warehouse, relation: str, name: str) -> None:
+    """A DuckDB table or view as a Spark temp view of the same columns (UUID and JSON as text)."""
+    with wh.connect() as con:
+        columns = table_columns(con, relation)
+    select = ", ".join(
+        f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}" if t.upper() in ("UUID", "JSON") else ident(c)
+        for c, t in columns.items()
+    )
+    df = wh.query_df(f"SELECT {select} FROM {relation}")
+    _to_spark(spark, df, name, _spark_ddl(columns))
 
 
 def run_models_on_spark(spark: Any, wh: Warehouse, start: date, end: date) -> SparkRun:
-    """Load ODS tables and DIM seeds from the warehouse's DuckDB file into Spark, then run every
-    non-seed model in dependency order; each result is cached as a temp view of its bare name."""
+    """Load every table SQLMesh does not build (ODS, governed STG, crosswalk) and the DIM seeds from the
+    warehouse's DuckDB file into Spark, then run every other model in dependency order; each result is
+    cached as a temp view of its bare name."""
     ctx = wh.context()
-    for table in ODS_SOURCES:
-        df = wh.query_df(f"SELECT * REPLACE (CAST(event_id AS VARCHAR) AS event_id, "
-                         f"CAST(payload AS VARCHAR) AS payload) FROM main.{table}")  # fmt: skip
-        if df.empty:
-            schema = ", ".join(f"{c} {_spark_type(str(t))}" for c, t in df.dtypes.items())
-            spark.createDataFrame([], schema).createOrReplaceTempView(table)
-        else:
-            _to_spark(spark, df, table)
     ran: list[str] = []
     sql: dict[str, str] = {}
     for fqn in ctx.dag:
         model = ctx.get_model(fqn)
-        if model is None or model.kind.is_external or model.kind.is_embedded:
-            continue
         name = bare_name(fqn)
+        if model is None or model.kind.is_external:
+            _load_table(spark, wh, f"main.{name}", name)
+            continue
+        if model.kind.is_embedded:
+            continue
         if model.kind.is_seed:
-            _to_spark(spark, wh.query_df(f"SELECT * FROM dw.{name}"), name)
+            _load_table(spark, wh, f"dw.{name}", name)
             continue
         sql[name] = render_spark_sql(wh, name, start, end)
         frame = spark.sql(sql[name]).cache()
@@ -101,13 +127,21 @@ def run_models_on_spark(spark: Any, wh: Warehouse, start: date, end: date) -> Sp
     return SparkRun(models=ran, sql=sql)
 
 
-def _spark_type(dtype: str) -> str:
-    if dtype.startswith("datetime64"):
+def _spark_type(duckdb_type: str) -> str:
+    """The Spark SQL type of a DuckDB column type."""
+    kind = duckdb_type.upper()
+    if kind.endswith("[]"):
+        return f"array<{_spark_type(kind[:-2])}>"
+    if kind.startswith("TIMESTAMP"):
         return "timestamp"
-    if dtype.startswith("int"):
+    if kind == "DATE":
+        return "date"
+    if kind in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"):
         return "bigint"
-    if dtype.startswith("float"):
+    if kind in ("DOUBLE", "FLOAT", "REAL") or kind.startswith("DECIMAL"):
         return "double"
+    if kind == "BOOLEAN":
+        return "boolean"
     return "string"
 
 
@@ -124,11 +158,10 @@ def _normalise(df: pd.DataFrame) -> pd.DataFrame:
             series = out[col]
             if getattr(series.dt, "tz", None) is not None:
                 series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-            out[col] = series.astype("datetime64[us]").astype(str)
+            text = series.astype("datetime64[us]").astype(str)
+            out[col] = text.where(series.notna(), None)  # NaT is a missing value, like None
         elif out[col].dtype == object:
-            out[col] = out[col].map(
-                lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-            )
+            out[col] = out[col].map(lambda v: None if _missing(v) else str(v))
     return out
 
 
@@ -168,6 +201,8 @@ def _same(x: Any, y: Any, tolerance: float) -> bool:
 
 
 def _missing(value: Any) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):

@@ -20,13 +20,21 @@ from typing import Any
 
 import duckdb
 
+from plantloop.dataplatform.governance.crosswalk_store import create_crosswalk_tables
+from plantloop.dataplatform.governance.pipeline import (
+    Governance,
+    business_time_column,
+    govern,
+    load_governance,
+)
+from plantloop.dataplatform.governance.table_state import table_exists
 from plantloop.dataplatform.ingest.schema import ods_table_ddl
 from plantloop.dataplatform.warehouse.layers import bare_name
 from plantloop.dataplatform.warehouse.project import ODS_SOURCES, SCHEMA, sqlmesh_config, write_project
 from plantloop.kernel.errors import Conflict
 from plantloop.mes.masterdata.schema import PlantDefinition
 
-#: Incremental DWD models fed directly by the ODS: what a late event makes stale.
+#: Incremental DWD models fed directly by the ODS (or a governed staging table): what late rows make stale.
 ODS_FED_MODELS = (
     "dwd_operation_execution",
     "dwd_equipment_state_interval",
@@ -34,6 +42,7 @@ ODS_FED_MODELS = (
     "dwd_inspection",
     "dwd_material_consumption",
     "dwd_telemetry",
+    "dwd_production_report",
 )
 
 
@@ -106,9 +115,11 @@ class Warehouse:
         *,
         project_dir: Path | None = None,
         console: Any = None,
+        governance: Governance | None = None,
     ) -> None:
         self.database = Path(database)
         self.plant = plant
+        self.governance = governance or load_governance()
         self.project_dir = project_dir or self.database.parent / f"{self.database.stem}_sqlmesh"
         self._console = console
         self._context: Any = None
@@ -150,7 +161,7 @@ class Warehouse:
             from sqlmesh import Context
             from sqlmesh.core.console import NoopConsole, set_console
 
-            write_project(self.project_dir, self.plant)
+            write_project(self.project_dir, self.plant, self.governance)
             config = sqlmesh_config(self.database, self.first_day())
             self._recorder = _FailureRecorder(self._console or NoopConsole())
             set_console(self._recorder)  # type: ignore[arg-type]  # process-global; a proxy of a Console
@@ -163,11 +174,19 @@ class Warehouse:
             self._context = None
 
     def ensure_sources(self) -> None:
-        """Create the ODS tables the models read when nothing has landed in them yet (same DDL as ingest)."""
+        """Create what the models read when nothing has landed yet: the ODS tables (same DDL as ingest),
+        the crosswalk tables, and the governed staging tables (by one governance run)."""
         self.database.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(self.database)) as con:
+        with self.connect() as con:
             for table in ODS_SOURCES:
                 con.execute(ods_table_ddl(table))
+            create_crosswalk_tables(con)
+            if not all(table_exists(con, t.governed_table) for t in self.governance.tables):
+                govern(con, self.plant, self.governance)
+
+    @property
+    def governed_tables(self) -> tuple[str, ...]:
+        return tuple(t.governed_table for t in self.governance.tables)
 
     def build(self, *, end: datetime | None = None) -> BuildReport:
         """Plan and apply prod: new and changed models are backfilled, incremental ones gain new days.
@@ -234,14 +253,40 @@ class Warehouse:
     def late_days(self, since: datetime) -> list[date]:
         """Days (UTC) of ODS rows that landed after ``since`` but occurred before ``since``'s day."""
         cutoff = since.astimezone(UTC)
+        sources = [f"SELECT occurred_at, ingested_at FROM {t}" for t in ODS_SOURCES]
+        # governed rows: their business time (e.g. a legacy booking's reported_at) decides the day
+        sources += [
+            f"SELECT {self._time_of(t)} AS occurred_at, ingested_at FROM {t}" for t in self.governed_tables
+        ]
         with self.connect() as con:
             rows = con.execute(
                 "SELECT DISTINCT CAST(occurred_at AT TIME ZONE 'UTC' AS DATE) AS d FROM ("
-                + " UNION ALL ".join(f"SELECT occurred_at, ingested_at FROM {t}" for t in ODS_SOURCES)
+                + " UNION ALL ".join(sources)
                 + ") WHERE ingested_at > ? AND CAST(occurred_at AT TIME ZONE 'UTC' AS DATE) < ? ORDER BY d",
                 [cutoff, cutoff.date()],
             ).fetchall()
         return [r[0] for r in rows]
+
+    def _time_of(self, governed_table: str) -> str:
+        spec = next(t for t in self.governance.tables if t.governed_table == governed_table)
+        return business_time_column(spec)
+
+    def last_built_at(self) -> datetime | None:
+        """When the last successful build started (None before the first)."""
+        built = self._state().get("built_at")
+        return datetime.fromisoformat(built) if built else None
+
+    def table_lineage(self) -> list[tuple[str, str]]:
+        """(upstream, downstream) bare table names: every model's dependencies, plus governance's
+        ODS → STG steps."""
+        edges = [
+            (bare_name(dep), bare_name(fqn))
+            for fqn, model in self.context().models.items()
+            if not model.kind.is_external
+            for dep in model.depends_on
+        ]
+        edges += [(t.source_table, t.governed_table) for t in self.governance.tables]
+        return sorted(set(edges))
 
     def restate_late(self, since: datetime, *, end: datetime | None = None) -> list[date]:
         """Restate the days that received late rows, widened by a day either side (shifts cross days)."""
@@ -253,14 +298,15 @@ class Warehouse:
         return days
 
     # ---- reading --------------------------------------------------------------------------------
-    def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        """A plain DuckDB connection on the warehouse file (use as a context manager)."""
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection on the warehouse file (use as a context manager). Never read-only: in one
+        process every user of the file (landing, build, API) shares one read-write database instance."""
         if self._context is not None:
             # SQLMesh keeps the file open in this process: share its database instance.
             adapter = self._context.engine_adapter
             con: duckdb.DuckDBPyConnection = adapter.connection.cursor()
             return con
-        return duckdb.connect(str(self.database), read_only=read_only)
+        return duckdb.connect(str(self.database))
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self.connect() as con:

@@ -1,4 +1,4 @@
-"""The legacy MES through the whole governance layer, on DuckDB, with the shipped configuration only.
+"""The legacy MES through the whole governance layer, on DuckDB, with configuration only (a rich legacy schema in ``configs/``).
 
 Raw rows with foreign field names and Shanghai local times → dictionary (canonical names, units, codes,
 UTC, lineage) → crosswalk (unknown equipment code to the steward queue, resolved and versioned) →
@@ -9,6 +9,7 @@ the steward's fix clears them).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,11 +29,10 @@ from plantloop.dataplatform.governance import (
     evaluate_quality,
     load_cleaning_config,
     load_quality_config,
-    load_shipped_dictionary,
+    load_dictionary,
     partition_verdict,
     record_partition_lineage,
     seed_from_plant,
-    shipped_config,
 )
 from plantloop.kernel.clock import FakeClock
 from plantloop.kernel.ids import deterministic_id
@@ -48,6 +48,7 @@ CREATE TABLE ods_legacy__t_prod_report (
   batch_id VARCHAR NOT NULL)
 """
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+CONFIGS = Path(__file__).resolve().parent / "configs"
 
 
 def _row(
@@ -125,7 +126,7 @@ def con() -> duckdb.DuckDBPyConnection:
 def test_the_legacy_dictionary_yields_canonical_columns_in_utc_with_lineage(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
-    report = apply_dictionary(con, load_shipped_dictionary("legacy_mes"), "t_prod_report")
+    report = apply_dictionary(con, load_dictionary(CONFIGS / "rich_legacy_mes.yaml"), "t_prod_report")
     row = con.execute(
         "SELECT order_id, equipment_id, reported_at, started_at, qty_good, net_weight_kg, "
         "mold_temperature_c, cycle_time_s, operation_state, shift_id, batch_id, source_key "
@@ -166,7 +167,7 @@ def test_governance_end_to_end_from_raw_legacy_rows_to_a_decision_verdict(
     con: duckdb.DuckDBPyConnection, reference_plant: PlantDefinition
 ) -> None:
     clock = FakeClock(datetime(2026, 1, 7, 1, 0, tzinfo=UTC))
-    apply_dictionary(con, load_shipped_dictionary("legacy_mes"), "t_prod_report")
+    apply_dictionary(con, load_dictionary(CONFIGS / "rich_legacy_mes.yaml"), "t_prod_report")
 
     # crosswalk: known codes map (exactly or normalized), the unknown one waits for a steward
     crosswalk = Crosswalk(con, clock=clock)
@@ -179,10 +180,10 @@ def test_governance_end_to_end_from_raw_legacy_rows_to_a_decision_verdict(
     [item] = queue.list_items()
     assert (item.source_code, item.reason.value) == ("MOLDER#7", "no_match")
 
-    # cleaning with the shipped rules: a count and a reason per rule
+    # cleaning with the configured rules: a count and a reason per rule
     cleaning = apply_cleaning(
         con,
-        load_cleaning_config(shipped_config("cleaning", "legacy_production_report.yaml")),
+        load_cleaning_config(CONFIGS / "rich_cleaning.yaml"),
         "stg_legacy__production_report",
         "stg_legacy__production_report_clean",
         clock=clock,
@@ -198,8 +199,8 @@ def test_governance_end_to_end_from_raw_legacy_rows_to_a_decision_verdict(
     }
     assert (cleaning.rows_in, cleaning.rows_out) == (8, 4)
 
-    # DQ per local day with the shipped checks: day 2 has an unknown equipment and an unmapped state
-    quality = load_quality_config(shipped_config("quality", "legacy_production_report.yaml"))
+    # DQ per local day with the configured checks: day 2 has an unknown equipment and an unmapped state
+    quality = load_quality_config(CONFIGS / "rich_quality.yaml")
     quality = quality.model_copy(update={"table": "stg_legacy__production_report_clean"})
     report = evaluate_quality(con, quality, clock=clock)
     assert report.failed_partitions() == ["day=2026-01-06"]

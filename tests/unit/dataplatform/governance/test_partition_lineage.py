@@ -70,7 +70,7 @@ def test_a_failed_partition_fails_the_verdict_of_everything_built_on_it(
     assert [(f.partition, f.check, f.observed) for f in verdict.upstream_failing] == [
         (ODS_A, "v_complete", 1.0)
     ]
-    assert set(verdict.upstream) == {ODS_A, ODS_B, DWD_A, DWD_B, DWS_WEEK}
+    assert set(verdict.upstream) == {str(p) for p in (ODS_A, ODS_B, DWD_A, DWD_B, DWS_WEEK)}
 
 
 def test_a_partition_built_only_from_good_partitions_is_actionable(
@@ -105,20 +105,20 @@ def test_a_later_passing_evaluation_clears_the_failure(
     assert partition_verdict(con, "ads_oee", "week=1").actionable
 
 
-def test_marks_are_stored_per_run_with_the_failed_partition_they_come_from(
+def test_marks_name_every_downstream_partition_with_the_failure_it_inherits(
     con: duckdb.DuckDBPyConnection, clock: FakeClock
 ) -> None:
     _fail_ods_day_1(con, clock)
     record_partition_lineage(con, EDGES)
     record_partition_lineage(con, EDGES)  # idempotent
-    marks = mark_downstream(con, run_id="m1", clock=clock)
-    assert marks.keys() == {DWD_A, DWS_WEEK, ADS}
+    assert mark_downstream(con, clock=clock) == 3
     rows = con.execute(
-        "SELECT table_name, partition_key, because_table, because_partition FROM dq_partition_mark ORDER BY 1"
+        "SELECT table_name, partition_key, because_table, because_partition, check_name "
+        "FROM dq_downstream_mark ORDER BY 1"
     ).fetchall()
     assert rows == [
-        ("ads_oee", "week=1", "ods_x", "day=1"),
-        ("dwd_x", "day=1", "ods_x", "day=1"),
-        ("dws_x_week", "week=1", "ods_x", "day=1"),
+        ("ads_oee", "week=1", "ods_x", "day=1", "v_complete"),
+        ("dwd_x", "day=1", "ods_x", "day=1", "v_complete"),
+        ("dws_x_week", "week=1", "ods_x", "day=1", "v_complete"),
     ]
     assert con.execute("SELECT count(*) FROM partition_lineage").fetchone() == (len(EDGES),)

@@ -7,7 +7,7 @@ MODEL (
   grain (line_id, day),
   audits (
     unique_combination_of_columns(columns := (line_id, day)),
-    accepted_range(column := availability, min_v := 0, max_v := 1),
+    accepted_range(column := availability, min_v := 0, max_v := 1.000001), -- float sums may exceed 1 by ~1e-16
     accepted_range(column := oee, min_v := 0, max_v := 1, blocking := false)
   )
 );
@@ -25,6 +25,7 @@ SELECT
   l.line_id,
   l.shift_date AS day,
   l.planned_time_s,
+  l.idle_time_s,
   l.run_time_s,
   l.unplanned_downtime_s,
   l.ideal_output_time_s,
@@ -38,8 +39,8 @@ SELECT
   CASE
     WHEN l.planned_time_s > 0 AND l.qty_total > 0
       THEN (l.ideal_output_time_s / l.planned_time_s) * (CAST(l.qty_good AS DOUBLE) / l.qty_total)
-    WHEN l.planned_time_s > 0 THEN 0.0
-  END AS oee,
+    WHEN l.planned_time_s > 0 THEN l.ideal_output_time_s / l.planned_time_s
+  END AS oee, -- availability x performance x quality = ideal output time / PBT x good / produced
   CAST(COALESCE(o.orders_completed, 0) AS BIGINT) AS orders_completed,
   CAST(COALESCE(o.orders_on_time, 0) AS BIGINT) AS orders_on_time
 FROM dw.dws_line_day AS l

@@ -14,8 +14,11 @@ WITH changes AS (
     json_extract_string(payload, '$.from_state') AS from_state,
     json_extract_string(payload, '$.operation_id') AS operation_id,
     CAST(occurred_at AT TIME ZONE 'UTC' AS TIMESTAMP) AS start_at,
+    -- several changes at one instant (complete, then start the next operation): the last in the source's
+    -- order wins; for the MES outbox source_key is the outbox sequence number
     ROW_NUMBER() OVER (
-      PARTITION BY json_extract_string(payload, '$.equipment_id'), occurred_at ORDER BY recorded_at DESC, event_id
+      PARTITION BY json_extract_string(payload, '$.equipment_id'), occurred_at
+      ORDER BY TRY_CAST(source_key AS BIGINT) DESC NULLS LAST, recorded_at DESC, event_id
     ) AS same_instant_rank
   FROM main.ods_mes__events
   WHERE type = 'EquipmentStateChanged' AND occurred_at >= CAST(@start_ts AS TIMESTAMP) AT TIME ZONE 'UTC'

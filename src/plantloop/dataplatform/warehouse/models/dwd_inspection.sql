@@ -23,7 +23,8 @@ WITH recorded AS (
     CAST(json_extract_string(payload, '$.qty_inspected') AS BIGINT) AS qty_inspected,
     CAST(json_extract_string(payload, '$.qty_defective') AS BIGINT) AS qty_defective,
     json_extract_string(payload, '$.defect_code') AS defect_code,
-    CAST(occurred_at AT TIME ZONE 'UTC' AS TIMESTAMP) AS inspected_at
+    CAST(occurred_at AT TIME ZONE 'UTC' AS TIMESTAMP) AS inspected_at,
+    CAST(ingested_at AT TIME ZONE 'UTC' AS TIMESTAMP) AS ingested_at
   FROM main.ods_mes__events
   WHERE type = 'InspectionRecorded' AND occurred_at >= (CAST(@start_ts AS TIMESTAMP) - INTERVAL '7' DAY) AT TIME ZONE 'UTC'
     AND occurred_at <= CAST(@end_ts AS TIMESTAMP) AT TIME ZONE 'UTC'
@@ -44,7 +45,8 @@ SELECT
   r.qty_defective,
   r.defect_code,
   r.inspection_no = 1 AS is_first, -- first inspection of the operation
-  r.inspected_at
+  r.inspected_at,
+  r.ingested_at -- when the ODS landed it (UTC): a late lab result shows here
 FROM ranked AS r
 LEFT JOIN dw.dim_equipment AS e ON e.equipment_id = r.equipment_id
 WHERE r.inspected_at BETWEEN @start_ts AND @end_ts

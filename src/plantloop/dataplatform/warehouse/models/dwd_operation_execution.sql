@@ -29,6 +29,7 @@ WITH completed AS (
     CAST(CAST(json_extract_string(payload, '$.started_at') AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS reported_started_at,
     CAST(occurred_at AT TIME ZONE 'UTC' AS TIMESTAMP) AS completed_at,
     CAST(event_id AS TEXT) AS event_id,
+    CAST(ingested_at AT TIME ZONE 'UTC' AS TIMESTAMP) AS ingested_at,
     ROW_NUMBER() OVER (
       PARTITION BY json_extract_string(payload, '$.operation_id') ORDER BY recorded_at DESC, ingested_at DESC
     ) AS version_rank
@@ -54,7 +55,8 @@ SELECT
   c.scrap_defect_code,
   r.run_time_s_per_unit / COALESCE(e.speed_factor, 1.0) AS ideal_cycle_s, -- ideal cycle time on this equipment
   r.run_time_s_per_unit / COALESCE(e.speed_factor, 1.0) * (c.qty_good + c.qty_scrap) AS ideal_output_time_s,
-  c.event_id
+  c.event_id,
+  c.ingested_at -- when the ODS landed the event (UTC): timeliness checks
 FROM completed AS c
 LEFT JOIN dw.dim_equipment AS e ON e.equipment_id = c.equipment_id
 LEFT JOIN dw.dim_work_center AS w ON w.work_center_id = c.work_center_id

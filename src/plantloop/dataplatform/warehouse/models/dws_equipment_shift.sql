@@ -1,14 +1,15 @@
 MODEL (
   name dw.dws_equipment_shift,
   kind INCREMENTAL_BY_TIME_RANGE (time_column shift_start_at, lookback 1),
-  description 'ISO 22400 time and quantity components per equipment and shift: planned time, run time, downtime, ideal output time, good and scrap, failures.',
+  description 'ISO 22400 time and quantity components per machine and shift, from what the MES records: planned operation time, planned downtime, idle time for lack of work, planned busy time, actual production time (EXECUTE state), unplanned downtime, ideal output time, good and scrap units, failures.',
   owner 'data-platform',
   cron '@daily',
   grain (equipment_id, shift_start_at),
   audits (
     not_null(columns := (equipment_id, shift_start_at, planned_time_s, run_time_s)),
     unique_combination_of_columns(columns := (equipment_id, shift_start_at)),
-    accepted_range(column := run_time_s, min_v := 0)
+    accepted_range(column := run_time_s, min_v := 0),
+    accepted_range(column := idle_time_s, min_v := 0)
   )
 );
 WITH shifts AS (
@@ -37,58 +38,78 @@ WITH shifts AS (
     SUM(CASE WHEN NOT planned AND ended_in_shift THEN duration_s ELSE 0 END) AS stoppage_time_s
   FROM downtime_overlap
   GROUP BY equipment_id, shift_start_at
-), op_overlap AS (
+), intervals AS (
+  -- each state lasts until the machine's next state change (the stored end of an interval that was still
+  -- open when its day was built may be stale); one still open lasts at least to the end of the shift
   SELECT
-    sh.equipment_id, sh.shift_start_at, o.qty_good, o.qty_scrap, o.ideal_output_time_s,
-    o.completed_at >= sh.shift_start_at AND o.completed_at < sh.shift_end_at AS completed_in_shift,
-    CASE
-      WHEN o.completed_at > o.started_at
-        THEN date_diff('microsecond', GREATEST(o.started_at, sh.shift_start_at), LEAST(o.completed_at, sh.shift_end_at))
-          / 1e6 / (date_diff('microsecond', o.started_at, o.completed_at) / 1e6)
-      ELSE 1.0
-    END AS share
+    equipment_id, state, operation_id, start_at,
+    LEAD(start_at) OVER (PARTITION BY equipment_id ORDER BY start_at) AS end_at
+  FROM dw.dwd_equipment_state_interval
+  WHERE start_at < CAST(@end_ts AS TIMESTAMP) + INTERVAL '1' DAY
+), state_time AS (
+  SELECT
+    sh.equipment_id, sh.shift_start_at, i.state, i.operation_id,
+    date_diff(
+      'microsecond', GREATEST(i.start_at, sh.shift_start_at), LEAST(COALESCE(i.end_at, sh.shift_end_at), sh.shift_end_at)
+    ) / 1e6 AS overlap_s
   FROM shifts AS sh
-  JOIN dw.dwd_operation_execution AS o
-    ON o.equipment_id = sh.equipment_id
-    AND (
-      (o.started_at < sh.shift_end_at AND o.completed_at > sh.shift_start_at)
-      OR (o.started_at >= o.completed_at AND o.completed_at >= sh.shift_start_at AND o.completed_at < sh.shift_end_at)
-    )
-  WHERE o.completed_at >= CAST(@start_ts AS TIMESTAMP) - INTERVAL '1' DAY
-), output AS (
+  JOIN intervals AS i
+    ON i.equipment_id = sh.equipment_id
+    AND i.start_at < sh.shift_end_at
+    AND COALESCE(i.end_at, sh.shift_end_at) > sh.shift_start_at
+), states AS (
   SELECT
     equipment_id, shift_start_at,
-    SUM(ideal_output_time_s * share) AS ideal_output_time_s,
-    SUM(CASE WHEN completed_in_shift THEN qty_good ELSE 0 END) AS qty_good,
-    SUM(CASE WHEN completed_in_shift THEN qty_scrap ELSE 0 END) AS qty_scrap,
-    SUM(CASE WHEN completed_in_shift THEN 1 ELSE 0 END) AS operations
-  FROM op_overlap
+    SUM(CASE WHEN state = 'execute' THEN overlap_s ELSE 0 END) AS execute_time_s,
+    SUM(CASE WHEN state = 'idle' THEN overlap_s ELSE 0 END) AS idle_time_s
+  FROM state_time
   GROUP BY equipment_id, shift_start_at
-), execute AS (
+), op_in_shift AS (
+  SELECT equipment_id, shift_start_at, operation_id, SUM(overlap_s) AS execute_s
+  FROM state_time
+  WHERE state = 'execute' AND operation_id IS NOT NULL
+  GROUP BY equipment_id, shift_start_at, operation_id
+), op_total AS (
+  SELECT operation_id, SUM(date_diff('microsecond', start_at, end_at) / 1e6) AS execute_s
+  FROM intervals
+  WHERE state = 'execute' AND end_at IS NOT NULL
+    AND operation_id IN (SELECT operation_id FROM op_in_shift)
+  GROUP BY operation_id
+), ideal AS (
+  -- the ideal output time of an operation is earned in proportion to its EXECUTE time in each shift
+  SELECT
+    s.equipment_id, s.shift_start_at,
+    SUM(o.ideal_output_time_s * s.execute_s / t.execute_s) AS ideal_output_time_s
+  FROM op_in_shift AS s
+  JOIN op_total AS t ON t.operation_id = s.operation_id AND t.execute_s > 0
+  JOIN dw.dwd_operation_execution AS o ON o.operation_id = s.operation_id
+  GROUP BY s.equipment_id, s.shift_start_at
+), output AS (
   SELECT
     sh.equipment_id, sh.shift_start_at,
-    SUM(date_diff('microsecond', GREATEST(i.start_at, sh.shift_start_at), LEAST(i.end_at, sh.shift_end_at)) / 1e6) AS execute_time_s
+    SUM(o.qty_good) AS qty_good,
+    SUM(o.qty_scrap) AS qty_scrap,
+    COUNT(*) AS operations
   FROM shifts AS sh
-  JOIN dw.dwd_equipment_state_interval AS i
-    ON i.equipment_id = sh.equipment_id AND i.state = 'execute' AND i.end_at IS NOT NULL
-    AND i.start_at < sh.shift_end_at AND i.end_at > sh.shift_start_at
+  JOIN dw.dwd_operation_execution AS o
+    ON o.equipment_id = sh.equipment_id AND o.completed_at >= sh.shift_start_at AND o.completed_at < sh.shift_end_at
   GROUP BY sh.equipment_id, sh.shift_start_at
 )
 SELECT
   sh.equipment_id,
   sh.work_center_id,
   sh.line_id,
-  sh.shift_date, -- local date on which the shift starts
+  sh.shift_date, -- local date on which the shift starts (the production day)
   sh.shift_id,
   sh.shift_start_at, -- UTC
   sh.shift_end_at, -- UTC
   sh.calendar_time_s, -- planned operation time of the shift (ISO 22400 POT)
-  COALESCE(d.planned_downtime_s, 0) AS planned_downtime_s,
-  sh.calendar_time_s - COALESCE(d.planned_downtime_s, 0) AS planned_time_s, -- planned busy time (PBT)
-  COALESCE(d.unplanned_downtime_s, 0) AS unplanned_downtime_s,
-  GREATEST(sh.calendar_time_s - COALESCE(d.planned_downtime_s, 0) - COALESCE(d.unplanned_downtime_s, 0), 0) AS run_time_s, -- actual production time (APT)
-  COALESCE(x.execute_time_s, 0) AS execute_time_s, -- time in the EXECUTE state
-  COALESCE(o.ideal_output_time_s, 0) AS ideal_output_time_s, -- ideal cycle time x units, prorated by overlap
+  COALESCE(d.planned_downtime_s, 0) AS planned_downtime_s, -- planned downtime (PDOT), e.g. preventive maintenance
+  COALESCE(x.idle_time_s, 0) AS idle_time_s, -- idle for lack of work: not planned to be busy, no availability loss
+  GREATEST(sh.calendar_time_s - COALESCE(d.planned_downtime_s, 0) - COALESCE(x.idle_time_s, 0), 0) AS planned_time_s, -- planned busy time (PBT)
+  COALESCE(d.unplanned_downtime_s, 0) AS unplanned_downtime_s, -- actual unit down time (ADOT), breakdowns
+  COALESCE(x.execute_time_s, 0) AS run_time_s, -- actual production time (APT): time in EXECUTE (the MES cannot tell setup apart)
+  COALESCE(i.ideal_output_time_s, 0) AS ideal_output_time_s, -- ideal cycle x produced units, by EXECUTE time in the shift
   CAST(COALESCE(o.qty_good, 0) AS BIGINT) AS qty_good, -- good units of operations completed in the shift
   CAST(COALESCE(o.qty_scrap, 0) AS BIGINT) AS qty_scrap,
   CAST(COALESCE(o.qty_good, 0) + COALESCE(o.qty_scrap, 0) AS BIGINT) AS qty_total,
@@ -99,5 +120,6 @@ SELECT
   COALESCE(d.stoppage_time_s, 0) AS stoppage_time_s
 FROM shifts AS sh
 LEFT JOIN downtime AS d ON d.equipment_id = sh.equipment_id AND d.shift_start_at = sh.shift_start_at
+LEFT JOIN states AS x ON x.equipment_id = sh.equipment_id AND x.shift_start_at = sh.shift_start_at
+LEFT JOIN ideal AS i ON i.equipment_id = sh.equipment_id AND i.shift_start_at = sh.shift_start_at
 LEFT JOIN output AS o ON o.equipment_id = sh.equipment_id AND o.shift_start_at = sh.shift_start_at
-LEFT JOIN execute AS x ON x.equipment_id = sh.equipment_id AND x.shift_start_at = sh.shift_start_at

@@ -14,6 +14,7 @@ SELECT
   SUM(planned_time_s) AS planned_time_s,
   SUM(run_time_s) AS run_time_s,
   SUM(planned_downtime_s) AS planned_downtime_s,
+  SUM(idle_time_s) AS idle_time_s,
   SUM(unplanned_downtime_s) AS unplanned_downtime_s,
   SUM(ideal_output_time_s) AS ideal_output_time_s,
   CAST(SUM(qty_good) AS BIGINT) AS qty_good,
