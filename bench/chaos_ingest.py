@@ -1,13 +1,22 @@
-"""Chaos benchmark: stream events through MQTT and the outbox while killing the ingest worker and the broker.
+"""Chaos benchmark: the simulator streams through MQTT and the MES outbox while the ingest worker is SIGKILLed
+and the broker restarted; afterwards the ODS is reconciled against what the simulator sent.
 
-A generator (simulator-like telemetry, states and events over MQTT; MES events into an outbox table)
-streams ``--events`` events while the worker (``python -m plantloop.collect.worker``, a separate process)
-is SIGKILLed at ``--kills`` random moments and the broker is restarted ``--broker-restarts`` times. Then the
-ODS is reconciled against the generator's ground truth (the ids it produced): lost and duplicated must be 0,
-and each source's ledger must satisfy offered = landed + quarantined + duplicates.
+The simulator (seeded SimPy twin of the reference plant) drives the real MES through its message bus on a
+SQLite file — every MES event goes to the transactional outbox — and publishes its machine telemetry to
+Unified-Namespace topics at QoS 1 through a private mosquitto (``sim.transports.uns_sink``), paced like a
+plant. One message in ``--late-every`` is held back and sent ``--late-by`` messages later (late and out of
+order on purpose). The ingest worker (``python -m plantloop.collect.worker``, a separate process, the same
+``CollectService`` the demo runs) lands both sources into one DuckDB ODS. It is SIGKILLed at ``--kills``
+random moments and the broker is restarted ``--broker-restarts`` times while events stream.
 
-    python bench/chaos_ingest.py                       # small default
-    python bench/chaos_ingest.py --events 1000000 --kills 20 --json
+Ground truth is what was sent: the id of every published message (the same deterministic id the connector
+derives) and every row of the MES outbox. ``lost`` = sent but not in the ODS; ``duplicated`` = rows in the
+ODS beyond one per sent event. Each source's ledger must satisfy offered = landed + quarantined +
+duplicates, and its landed count must equal its rows in the ODS. Late events must all be there, and the
+ODS must be readable in occurred_at order.
+
+    python bench/chaos_ingest.py                       # small default (~20k events)
+    python bench/chaos_ingest.py --events 1000000 --kills 20 --broker-restarts 2 --json
 """
 
 from __future__ import annotations
@@ -17,12 +26,14 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from collections import deque
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,16 +42,22 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 import duckdb  # noqa: E402
+import pyarrow as pa  # noqa: E402
 
+from plantloop.bootstrap import build_container  # noqa: E402
 from plantloop.collect.batch import CandidateBatch  # noqa: E402
-from plantloop.collect.connectors.outbox_twins import SqliteOutbox  # noqa: E402
 from plantloop.collect.connectors.uns import PARSER, UnsResolver, parse_uns  # noqa: E402
-from plantloop.kernel.envelope import EventEnvelope  # noqa: E402
+from plantloop.kernel.settings import Settings  # noqa: E402
+from plantloop.mes.gateway import BusGateway  # noqa: E402
 from plantloop.mes.masterdata import load_reference_plant  # noqa: E402
-from plantloop.sim.transports.mqtt_publisher import UnsPublisher, uns_topic  # noqa: E402
+from plantloop.sim.run import run_simulation  # noqa: E402
+from plantloop.sim.scenario import ScenarioConfig  # noqa: E402
+from plantloop.sim.telemetry import SIGNALS  # noqa: E402
+from plantloop.sim.transports.mqtt_publisher import UnsPublisher  # noqa: E402
+from plantloop.sim.transports.uns_sink import UnsTelemetrySink  # noqa: E402
 
 MQTT_SOURCE, OUTBOX_SOURCE = "mqtt:chaos", "mes:chaos"
-TAGS = ("temperature_c", "vibration_mm_s", "current_a")
+MES_EVENTS_PER_DAY = 575  # reference plant, default scenario (measured; only used to size the run)
 
 
 class Broker(Protocol):
@@ -50,55 +67,38 @@ class Broker(Protocol):
     def restart(self) -> None: ...
 
 
-def _mqtt_messages(n: int, seed: int) -> list[tuple[str, bytes]]:
-    plant = load_reference_plant()
-    eq = [e for e in plant.equipment]
-    rng = random.Random(seed)
-    t0 = datetime(2026, 1, 5, 6, tzinfo=UTC)
-    out = []
-    for i in range(n):
-        path = plant.equipment_paths[eq[i % len(eq)]]
-        ts = (t0 + timedelta(milliseconds=i * 7 + rng.randint(-500, 500))).isoformat()  # some out of order
-        if i % 20 == 0:
-            topic = uns_topic(path, "event", "CycleCompleted")
-            body: dict[str, Any] = {"ts": ts, "seq": i, "qty_good": 1}
-        elif i % 10 == 0:
-            topic = uns_topic(path, "state", "machine_state")
-            body = {"ts": ts, "seq": i, "value": rng.choice(["RUNNING", "IDLE", "DOWN"])}
+class LatePublisher:
+    """Sends every ``every``-th message ``by`` messages late (held back, then sent out of order)."""
+
+    def __init__(self, publisher: UnsPublisher, *, every: int, by: int) -> None:
+        self.publisher, self.every, self.by = publisher, every, by
+        self.held: deque[tuple[int, str, bytes]] = deque()
+        self.count = self.late = 0
+        self.sent: list[tuple[str, bytes]] = []  # ground truth: everything handed to the broker
+
+    def publish_raw(self, topic: str, payload: bytes) -> None:
+        self.count += 1
+        if self.every and self.count % self.every == 0:
+            self.held.append((self.count + self.by, topic, payload))
+            self.late += 1
         else:
-            topic = uns_topic(path, "telemetry", TAGS[i % 3])
-            body = {"ts": ts, "seq": i, "value": round(rng.gauss(50, 5), 3)}
-        out.append((topic, json.dumps(body).encode()))
-    return out
+            self._send(topic, payload)
+        while self.held and self.held[0][0] <= self.count:
+            _, t, p = self.held.popleft()
+            self._send(t, p)
 
+    def flush_held(self) -> None:
+        while self.held:
+            _, t, p = self.held.popleft()
+            self._send(t, p)
 
-def _expected_mqtt_ids(messages: list[tuple[str, bytes]]) -> set[str]:
-    resolver = UnsResolver(load_reference_plant())
-    batch = CandidateBatch(parser=PARSER)
-    now = datetime.now(UTC)
-    for topic, payload in messages:
-        parse_uns(batch, resolver, MQTT_SOURCE, topic, payload, now)
-    assert not any(batch.reject_reason), "generator produced invalid messages"
-    return {e for e in batch.event_id if e}
-
-
-def _outbox_envelopes(n: int) -> list[EventEnvelope]:
-    t0 = datetime(2026, 1, 5, 6, tzinfo=UTC)
-    return [
-        EventEnvelope.create(
-            type="OperationCompleted",
-            source="mes",
-            key=("chaos", j),
-            occurred_at=t0 + timedelta(seconds=j),
-            subject=f"WO-{j // 10:06d}",
-            payload={"qty_good": j % 7, "operation_seq": 10},
-        )
-        for j in range(n)
-    ]
+    def _send(self, topic: str, payload: bytes) -> None:
+        self.publisher.publish_raw(topic, payload)
+        self.sent.append((topic, payload))
 
 
 class Worker:
-    def __init__(self, broker: Broker, warehouse: Path, outbox: Path, log: Path) -> None:
+    def __init__(self, broker: Broker, warehouse: Path, mes_db: Path, log: Path) -> None:
         self.args = [
             sys.executable,
             "-m",
@@ -111,24 +111,38 @@ class Worker:
             MQTT_SOURCE,
             "--mqtt-client-id",
             "plantloop-chaos",
-            "--outbox-sqlite",
-            str(outbox),
+            "--outbox-url",
+            f"sqlite:///{mes_db}",
             "--outbox-source",
             OUTBOX_SOURCE,
         ]
         self.log = log
         self.proc: subprocess.Popen[str] | None = None
+        self.starts = 0
+        self.landed = 0  # rows landed so far, all sources (reported by the worker from its ledger)
 
     def start(self, *extra: str) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         with self.log.open("a") as log:
             self.proc = subprocess.Popen(
-                [*self.args, *extra], stdout=subprocess.PIPE, stderr=log, text=True, env=env
+                [*self.args, "--progress-every-s", "0.5", *extra],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env=env,
             )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if line.strip() != "READY":
             raise RuntimeError(f"worker did not start (exit {self.proc.wait()}); see {self.log}")
+        self.starts += 1
+        threading.Thread(target=self._follow, args=(self.proc,), daemon=True).start()
+
+    def _follow(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("LANDED "):
+                self.landed = int(line.split()[1])
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -138,7 +152,16 @@ class Worker:
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(60)
+            self.proc.wait(120)
+
+
+def plan_size(events: int) -> tuple[float, float]:
+    """Simulated days and telemetry rate so that MQTT + outbox ≈ ``events`` (the outbox share grows with
+    the days: about a week of plant at 1M events)."""
+    days = max(1.0, min(14.0, round(events / 150_000)))
+    telemetry = max(1_000, events - int(days * MES_EVENTS_PER_DAY))
+    n_signals = len(load_reference_plant().equipment) * len(SIGNALS)
+    return days, telemetry / (n_signals * days * 86_400)
 
 
 def run_chaos(
@@ -149,138 +172,199 @@ def run_chaos(
     broker_restarts: int,
     seed: int = 7,
     workdir: Path | None = None,
-    outbox_share: float = 0.2,
-    progress: bool = False,
     rate_per_s: float = 5000.0,
+    late_every: int = 97,
+    late_by: int = 3000,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Run one chaos experiment against ``broker``; returns counts and the reconciliation."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix="plantloop-chaos-"))
     rng = random.Random(seed)
-    n_outbox = int(events * outbox_share)
-    n_mqtt = events - n_outbox
-    messages = _mqtt_messages(n_mqtt, seed)
-    envelopes = _outbox_envelopes(n_outbox)
-    expected = _expected_mqtt_ids(messages) | {e.id for e in envelopes}
-    warehouse, outbox_path = workdir / "warehouse.duckdb", workdir / "outbox.sqlite"
-    outbox = SqliteOutbox(outbox_path)
-    worker = Worker(broker, warehouse, outbox_path, workdir / "worker.log")
+    plant = load_reference_plant()
+    days, hz = plan_size(events)
+    settings = Settings(data_dir=workdir / "mes")
+    container = build_container(settings, plant=plant)
+    mes_db = workdir / "mes" / "mes.db"
+    warehouse = workdir / "warehouse.duckdb"
+    worker = Worker(broker, warehouse, mes_db, workdir / "worker.log")
     worker.start()
-    publisher = UnsPublisher(broker.host, broker.port, client_id="plantloop-chaos-generator", max_unacked=500)
-    published = [0]
+    publisher = UnsPublisher(broker.host, broker.port, client_id="plantloop-chaos-sim", max_unacked=2000)
+    late = LatePublisher(publisher, every=late_every, by=late_by)
+    sink = UnsTelemetrySink(late, plant.equipment_paths, pace_per_s=rate_per_s)
+    expected_mqtt = int(hz * days * 86_400) * len(plant.equipment) * len(SIGNALS)
+    # A command the MES refuses is counted by the simulator, not raised: the run goes on like a plant.
+    config = ScenarioConfig(name="chaos", seed=seed, days=days, telemetry_hz=hz, strict_gateway=False)
+    gateway = BusGateway(container.bus, container.queries)
+    failed: list[BaseException] = []
 
-    def generate() -> None:
-        step = max(1, n_mqtt // max(1, n_outbox // 500 or 1))
-        j = 0
-        begin = time.monotonic()
-        for i, (topic, payload) in enumerate(messages):
-            if i % 100 == 0 and (ahead := i / rate_per_s - (time.monotonic() - begin)) > 0:
-                time.sleep(ahead)  # paced like a plant, so that kills fall while events stream
-            publisher.publish_raw(topic, payload)
-            published[0] = i + 1
-            if i % step == 0 and j < n_outbox:
-                outbox.append(envelopes[j : j + 500])
-                j += 500
-        if j < n_outbox:
-            outbox.append(envelopes[j:])
-        published[0] = n_mqtt
+    def simulate() -> None:
+        try:
+            with gateway.group_commit():
+                run_simulation(config, gateway, sink, plant=plant)
+            late.flush_held()
+        except BaseException as exc:  # the chaos loop stops on it instead of waiting for rows
+            failed.append(exc)
+            raise
 
-    gen = threading.Thread(target=generate, daemon=True)
+    sim = threading.Thread(target=simulate, name="simulator", daemon=True)
     started = time.monotonic()
     try:
-        done_kills, done_restarts, flushed = _chaos(
-            gen, worker, broker, publisher, published, n_mqtt, kills, broker_restarts, rng, progress
+        sim.start()
+        done_kills, done_restarts = _chaos(
+            worker, broker, expected_mqtt, kills, broker_restarts, rng, progress, failed
         )
-        worker.start("--exit-when-idle-s", "3")
+        sim.join()
+        if failed:
+            raise RuntimeError("the simulator failed") from failed[0]
+        flushed = publisher.flush(timeout_s=300)
+        publisher.close()
+        worker.stop()
+        worker.start("--exit-when-idle-s", "5")  # the last run: until everything sent has landed
         assert worker.proc is not None
-        worker.proc.wait(600)
+        worker.proc.wait(1800)
     finally:
         worker.stop()
+        container.close()
     elapsed = time.monotonic() - started
-    outbox.close()
     return {
-        **reconcile(warehouse, expected),
-        "events": events,
+        **reconcile(warehouse, mes_db, late.sent, plant_late=late.late),
+        "events": len(late.sent) + _outbox_count(mes_db),
+        "mqtt_events": len(late.sent),
+        "outbox_events": _outbox_count(mes_db),
+        "sim_days": days,
         "kills": done_kills,
         "broker_restarts": done_restarts,
+        "worker_starts": worker.starts,
         "publisher_flushed": flushed,
         "elapsed_s": round(elapsed, 1),
     }
 
 
 def _chaos(
-    gen: threading.Thread,
     worker: Worker,
     broker: Broker,
-    publisher: UnsPublisher,
-    published: list[int],
-    n_mqtt: int,
+    expected: int,
     kills: int,
     broker_restarts: int,
     rng: random.Random,
     progress: bool,
-) -> tuple[int, int, bool]:
-    gen.start()
+    failed: list[BaseException],
+    stall_s: float = 120.0,
+) -> tuple[int, int]:
+    """Kill the worker and restart the broker at random fractions of what must land, while it lands."""
     plan = sorted(
-        [(rng.uniform(0.02, 0.97), "kill") for _ in range(kills)]
+        [(rng.uniform(0.02, 0.95), "kill") for _ in range(kills)]
         + [(rng.uniform(0.1, 0.9), "broker") for _ in range(broker_restarts)]
     )
     done_kills = done_restarts = 0
+    began, floor = time.monotonic(), -1
     for at, what in plan:
-        while gen.is_alive() and published[0] < at * n_mqtt:
+        last, since = worker.landed, time.monotonic()
+        # a new moment each time: after a restart, first let the new process land something
+        while worker.landed < at * expected or worker.landed <= floor:
+            if failed:
+                return done_kills, done_restarts
+            if worker.landed != last:
+                last, since = worker.landed, time.monotonic()
+            elif time.monotonic() - since > stall_s:
+                raise RuntimeError(f"nothing landed for {stall_s} s at {last:,} rows; see {worker.log}")
             time.sleep(0.01)
+        if progress:
+            print(
+                f"  {time.monotonic() - began:6.1f} s  {what:6} at {worker.landed:>9,}/{expected:,} landed",
+                file=sys.stderr,
+            )
         if what == "kill":
             worker.kill()
             done_kills += 1
-            time.sleep(rng.uniform(0.0, 0.3))
+            time.sleep(rng.uniform(0.0, 0.5))
             worker.start()
         else:
             broker.restart()
             done_restarts += 1
-        if progress:
-            print(f"  {what} at {published[0]}/{n_mqtt} published", file=sys.stderr)
-    gen.join()
-    flushed = publisher.flush(timeout_s=120)
-    publisher.close()
-    worker.stop()
-    return done_kills, done_restarts, flushed
+        floor = worker.landed
+    return done_kills, done_restarts
 
 
-def reconcile(warehouse: Path, expected: set[str]) -> dict[str, Any]:
+def _outbox_count(mes_db: Path) -> int:
+    with sqlite3.connect(mes_db) as con:
+        return int(con.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+
+def _expected_ids(sent: list[tuple[str, bytes]], mes_db: Path) -> pa.Table:
+    resolver = UnsResolver(load_reference_plant())
+    batch = CandidateBatch(parser=PARSER)
+    now = datetime.now(UTC)
+    for topic, payload in sent:
+        parse_uns(batch, resolver, MQTT_SOURCE, topic, payload, now)
+    assert not any(batch.reject_reason), "the simulator sent a message the connector rejects"
+    with sqlite3.connect(mes_db) as con:
+        outbox = [r[0] for r in con.execute("SELECT id FROM outbox")]
+    return pa.table(
+        {
+            "event_id": pa.array([*batch.event_id, *outbox], pa.string()),
+            "source": pa.array([MQTT_SOURCE] * len(batch) + [OUTBOX_SOURCE] * len(outbox), pa.string()),
+        }
+    )
+
+
+def reconcile(
+    warehouse: Path, mes_db: Path, sent: list[tuple[str, bytes]], *, plant_late: int
+) -> dict[str, Any]:
+    expected = _expected_ids(sent, mes_db)
     con = duckdb.connect(str(warehouse), read_only=True)
+    con.register("expected", expected)
     tables = [
         r[0]
         for r in con.execute(
             "SELECT table_name FROM information_schema.tables "
-            "WHERE table_name LIKE 'ods_%' AND table_type = 'BASE TABLE'"
+            "WHERE table_name LIKE 'ods\\_%' ESCAPE '\\' AND table_type = 'BASE TABLE'"
         ).fetchall()
     ]
-    landed: list[str] = []
-    for t in tables:
-        landed += [
-            r[0]
-            for r in con.execute(
-                f"SELECT CAST(event_id AS VARCHAR) FROM {t} WHERE source IN (?, ?)",
-                [MQTT_SOURCE, OUTBOX_SOURCE],
-            ).fetchall()
-        ]
+    con.execute(
+        "CREATE TEMP TABLE landed AS "
+        + " UNION ALL ".join(
+            f"SELECT CAST(event_id AS VARCHAR) AS event_id, source, occurred_at, equipment_path, subject, "
+            f"rowid AS pos, '{t}' AS tbl FROM {t} WHERE source IN ('{MQTT_SOURCE}', '{OUTBOX_SOURCE}')"
+            for t in tables
+        )
+    )
+    lost = con.execute("SELECT count(*) FROM expected e ANTI JOIN landed l USING (event_id)").fetchone()
+    rows, distinct = con.execute("SELECT count(*), count(DISTINCT event_id) FROM landed").fetchone() or (0, 0)
+    phantom = con.execute("SELECT count(*) FROM landed l ANTI JOIN expected e USING (event_id)").fetchone()
+    # Rows that arrived after a row of the same signal with a later occurred_at: kept, not dropped.
+    out_of_order = con.execute(
+        "SELECT count(*) FROM (SELECT occurred_at < max(occurred_at) OVER (PARTITION BY tbl, "
+        "equipment_path, subject ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS late "
+        "FROM landed) WHERE late"
+    ).fetchone()
+    ordered = con.execute(
+        "SELECT bool_and(occurred_at >= prev) FROM (SELECT occurred_at, lag(occurred_at) OVER () AS prev "
+        "FROM (SELECT occurred_at FROM landed ORDER BY occurred_at, event_id)) WHERE prev IS NOT NULL"
+    ).fetchone()
     ledger = con.execute(
         "SELECT source, sum(offered), sum(landed), sum(quarantined), sum(duplicates) FROM ingest_ledger "
         "GROUP BY source ORDER BY source"
     ).fetchall()
+    per_table = dict(con.execute("SELECT source, count(*) FROM landed GROUP BY source").fetchall())
     con.close()
-    distinct = set(landed)
     per_source = {
         s: {"offered": int(o), "landed": int(la), "quarantined": int(q), "duplicates": int(d)}
         for s, o, la, q, d in ledger
     }
     return {
-        "lost": len(expected - distinct),
-        "duplicated": len(landed) - len(distinct & expected),
+        "lost": int(lost[0]) if lost else -1,
+        "duplicated": int(rows) - int(distinct),
+        "phantom": int(phantom[0]) if phantom else -1,
+        "late_injected": plant_late,
+        "arrived_out_of_order_kept": int(out_of_order[0]) if out_of_order else 0,
+        "read_in_occurred_at_order": bool(ordered[0]) if ordered else False,
         "ledger": per_source,
         "ledger_reconciles": all(
-            v["offered"] == v["landed"] + v["quarantined"] + v["duplicates"] for v in per_source.values()
-        )
-        and sum(v["landed"] for v in per_source.values()) == len(landed),
+            v["offered"] == v["landed"] + v["quarantined"] + v["duplicates"]
+            and v["landed"] == per_table.get(s, 0)
+            for s, v in per_source.items()
+        ),
     }
 
 
@@ -290,7 +374,7 @@ def main() -> None:
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--broker-restarts", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--rate", type=float, default=5000.0, help="MQTT messages per second from the generator")
+    ap.add_argument("--rate", type=float, default=5000.0, help="MQTT messages per second from the simulator")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     from tests.servers import MosquittoBroker
@@ -310,19 +394,25 @@ def main() -> None:
     finally:
         broker.cleanup()
     print(
-        f"events {result['events']}  kills {result['kills']}  broker restarts {result['broker_restarts']}  "
-        f"elapsed {result['elapsed_s']} s"
+        f"events {result['events']:,} ({result['mqtt_events']:,} MQTT telemetry, {result['outbox_events']:,} "
+        f"MES outbox, {result['sim_days']} simulated days)  kills {result['kills']}  "
+        f"broker restarts {result['broker_restarts']}  elapsed {result['elapsed_s']} s"
     )
     print(
-        f"lost {result['lost']}  duplicated {result['duplicated']}  (expected 0 and 0; ground truth = ids "
-        f"the generator produced)  ledger reconciles: {result['ledger_reconciles']}"
+        f"lost {result['lost']}  duplicated {result['duplicated']}  phantom {result['phantom']}  "
+        f"(expected 0, 0, 0; ground truth = ids of what the simulator sent)  "
+        f"ledger reconciles: {result['ledger_reconciles']}"
+    )
+    print(
+        f"late sent on purpose {result['late_injected']:,}; rows that arrived after a later reading of the "
+        f"same signal and were kept {result['arrived_out_of_order_kept']:,}; "
+        f"read back in occurred_at order: {result['read_in_occurred_at_order']}"
     )
     for source, counts in result["ledger"].items():
         print(f"  {source}: {counts}")
     if args.json:
-        print(
-            json.dumps({k: result[k] for k in ("events", "kills", "broker_restarts", "lost", "duplicated")})
-        )
+        keys = ("events", "kills", "broker_restarts", "lost", "duplicated")
+        print(json.dumps({k: result[k] for k in keys}))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ STATUS: list[tuple[type[PlantloopError], int]] = [
 
 
 def status_of(exc: PlantloopError) -> int:
+    specific = getattr(exc, "http_status", None)  # a subclass may name a more precise status (413 …)
+    if isinstance(specific, int):
+        return specific
     for cls, status in STATUS:
         if isinstance(exc, cls):
             return status

@@ -58,6 +58,9 @@ class Contract:
     event_type: str | None = None
     key_fields: tuple[str, ...] = ()
     time_field: str | None = None
+    #: Whether the event id is derived from keys that include the fact's own time (then a duplicate is
+    #: looked up only within the batch's time range); False for ids from a client's or a table's key.
+    id_includes_time: bool = True
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.entity):
@@ -76,7 +79,7 @@ CONTRACTS: dict[SourceKind, dict[str, Contract]] = {
         "event": Contract("event"),
     },
     SourceKind.OPCUA: {"telemetry": Contract("telemetry", {"tag": FieldKind.STRING, "value": FieldKind.ANY})},
-    SourceKind.REST: {"events": Contract("events")},
+    SourceKind.REST: {"events": Contract("events", id_includes_time=False)},
     SourceKind.FILES: {
         "erp_orders": Contract(
             "erp_orders",
@@ -129,7 +132,7 @@ def contract_for(kind: SourceKind, entity: str) -> Contract:
         name = entity.lower()
         if not _NAME.match(name):
             raise UnknownEntity(kind.value, entity)
-        return Contract(name)
+        return Contract(name, id_includes_time=False)
     try:
         return CONTRACTS[kind][entity]
     except KeyError:

@@ -114,6 +114,7 @@ class Landing:
             tables={c.entity: table_name(kind, c.entity) for c in contracts},
             checks=checks,
             derived=fields_expr(contracts) if self.policy(kind).check_fields else None,
+            exact_dedupe=[table_name(kind, c.entity) for c in contracts if not c.id_includes_time],
             checkpoint=checkpoint,
             replay=replay,
             want_rows=want_rows,

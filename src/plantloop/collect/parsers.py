@@ -21,7 +21,7 @@ ReplayParser = Callable[[CandidateBatch, str, str | None, bytes, int], None]
 
 
 def replay_parsers(plant: PlantDefinition) -> dict[str, ReplayParser]:
-    from plantloop.collect.connectors import legacy_db, mes_outbox, opcua, uns
+    from plantloop.collect.connectors import jetstream, legacy_db, mes_outbox, opcua, uns
 
     resolver = uns.UnsResolver(plant)
     paths = dict(plant.equipment_paths)
@@ -33,6 +33,7 @@ def replay_parsers(plant: PlantDefinition) -> dict[str, ReplayParser]:
     return {
         uns.PARSER: mqtt,
         mes_outbox.PARSER: mes_outbox.replay_parser,
+        jetstream.PARSER: jetstream.parse_envelope,
         legacy_db.PARSER: legacy_db.parse_legacy_row,
         opcua.PARSER: partial(opcua.parse_opcua_value, equipment_paths=paths),
     }

@@ -31,7 +31,8 @@ from plantloop.collect.batch import CandidateBatch
 from plantloop.collect.contracts import SourceKind
 from plantloop.collect.errors import InvalidSourceInput, QuarantineRecordClosed, QuarantineRecordNotFound
 from plantloop.collect.landing import Landing
-from plantloop.collect.parsers import ReplayParser, replay_parsers
+from plantloop.collect.parsers import ReplayParser, replay_parsers, table_parsers
+from plantloop.collect.sql import TableParser, source_table
 from plantloop.dataplatform.ingest.store import LandResult, OdsStore
 from plantloop.mes.masterdata.schema import PlantDefinition
 
@@ -165,10 +166,12 @@ class QuarantineService:
         plant: PlantDefinition | None = None,
         *,
         parsers: Mapping[str, ReplayParser] | None = None,
+        tables: Mapping[str, TableParser] | None = None,
     ) -> None:
         self.landing = landing
         self.store: OdsStore = landing.store
         self.parsers = dict(parsers if parsers is not None else (replay_parsers(plant) if plant else {}))
+        self.tables = dict(tables if tables is not None else table_parsers())
 
     # ---- reading --------------------------------------------------------------------------------
     def summary(self) -> builtins.list[QuarantineGroup]:
@@ -260,20 +263,31 @@ class QuarantineService:
             params,
         )
         report = ReplayReport()
-        groups: dict[tuple[str, str, str], CandidateBatch] = {}
+        records: dict[tuple[str, str, str], list[tuple[int, str | None, bytes]]] = {}
         for qid, src, kind, parser, key, raw in rows:
-            if parser not in self.parsers:
+            if parser not in self.parsers and parser not in self.tables:
                 report.skipped += 1
                 continue
-            batch = groups.setdefault((src, kind, parser), CandidateBatch(parser=parser))
-            self.parsers[parser](batch, src, key, bytes(raw or b""), int(qid))
-        for (src, kind, _parser), batch in groups.items():
-            result = self.landing.land(batch, source=src, kind=SourceKind(kind), replay=True)
+            records.setdefault((src, kind, parser), []).append((int(qid), key, bytes(raw or b"")))
+        for (src, kind, parser), group in records.items():
+            result = self._replay_group(src, SourceKind(kind), parser, group)
             if src in report.results:
                 report.results[src].add(result)
             else:
                 report.results[src] = result
         return report
+
+    def _replay_group(
+        self, source: str, kind: SourceKind, parser: str, group: builtins.list[tuple[int, str | None, bytes]]
+    ) -> LandResult:
+        if parser in self.tables:  # batch sources: the same SQL parse as live ingestion
+            ids, keys, raws = zip(*group, strict=True)
+            batch = self.tables[parser](self.store, source, source_table(raws, keys, quarantine_ids=ids))
+            return self.landing.land_arrow(batch, source=source, kind=kind, parser=parser, replay=True)
+        candidates = CandidateBatch(parser=parser)
+        for qid, key, raw in group:
+            self.parsers[parser](candidates, source, key, raw, qid)
+        return self.landing.land(candidates, source=source, kind=kind, replay=True)
 
 
 # ---- the functions earlier callers use -----------------------------------------------------------

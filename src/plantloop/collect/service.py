@@ -3,7 +3,8 @@
 ::
 
     service = CollectService.for_container(container, mqtt=True)   # MES outbox + MQTT from settings
-    service.start()            # background: outbox poller, MQTT subscription (and OPC UA if configured)
+    service.start()            # background: outbox poller, MQTT subscription (and OPC UA, NATS JetStream
+                               # consumer when configured)
     service.status()           # CollectStatus: ledger totals per source + health of each connector
     service.quarantine         # QuarantineService: list / show / discard / replay
     service.rest               # RestIngest behind ``POST /api/v1/ingest/{source}/{entity}``
@@ -12,7 +13,8 @@
 Everything lands in the ODS of ``settings.resolved_warehouse_path()``. Pass ``connection=`` (a DuckDB
 connection on that file) to share one database instance with the warehouse build and the UI in the same
 process; otherwise the service opens the file itself (DuckDB still shares the instance with any later
-``duckdb.connect`` of the same path and configuration in this process).
+``duckdb.connect`` of the same path and configuration in this process). ``store=`` hands it a ready
+:class:`~plantloop.dataplatform.ingest.OdsStore` (tests use an in-memory one).
 """
 
 from __future__ import annotations
@@ -21,13 +23,12 @@ import asyncio
 import logging
 import threading
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from plantloop.collect.connectors.mes_outbox import OutboxCollector, OutboxPages, SqlOutboxPages
 from plantloop.collect.connectors.mqtt import MqttCollector, MqttSourceConfig
-from plantloop.collect.connectors.opcua import OpcUaCollector, OpcUaMapping
 from plantloop.collect.connectors.rest import RestIngest
 from plantloop.collect.connectors.uns import UnsResolver
 from plantloop.collect.landing import Landing
@@ -38,6 +39,10 @@ from plantloop.kernel.clock import Clock
 from plantloop.kernel.ports import OutboxReader
 from plantloop.kernel.settings import Settings
 from plantloop.mes.masterdata.schema import PlantDefinition
+
+if TYPE_CHECKING:  # imported when configured: asyncua and nats-py take seconds to import
+    from plantloop.collect.connectors.jetstream import JetStreamCollector, JetStreamSourceConfig
+    from plantloop.collect.connectors.opcua import OpcUaCollector, OpcUaMapping
 
 log = logging.getLogger(__name__)
 
@@ -91,17 +96,19 @@ class CollectService:
         outbox_source: str = "mes",
         mqtt: MqttSourceConfig | None = None,
         opcua: OpcUaMapping | None = None,
+        jetstream: JetStreamSourceConfig | None = None,
         connection: duckdb.DuckDBPyConnection | None = None,
+        store: OdsStore | None = None,
         clock: Clock | None = None,
         poll_interval_s: float = 0.2,
     ) -> None:
         self.settings = settings
         self.plant = plant
         path = settings.resolved_warehouse_path()
-        self._owns_store = connection is None
-        if connection is None:
+        self._owns_store = connection is None and store is None
+        if self._owns_store:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.store = OdsStore(path, clock=clock, connection=connection)
+        self.store = store or OdsStore(path, clock=clock, connection=connection)
         self.landing = Landing.for_plant(self.store, plant)
         equipment_paths = dict(plant.equipment_paths)
         self.rest = RestIngest(self.landing, equipment_paths=equipment_paths)
@@ -110,7 +117,16 @@ class CollectService:
             OutboxCollector(outbox, self.landing, source=outbox_source) if outbox is not None else None
         )
         self.mqtt = MqttCollector(mqtt, self.landing, UnsResolver(plant)) if mqtt is not None else None
-        self.opcua = OpcUaCollector(opcua, self.landing, equipment_paths) if opcua is not None else None
+        self.opcua: OpcUaCollector | None = None
+        if opcua is not None:
+            from plantloop.collect.connectors.opcua import OpcUaCollector
+
+            self.opcua = OpcUaCollector(opcua, self.landing, equipment_paths)
+        self.jetstream: JetStreamCollector | None = None
+        if jetstream is not None:
+            from plantloop.collect.connectors.jetstream import JetStreamCollector
+
+            self.jetstream = JetStreamCollector(jetstream, self.landing)
         self.poll_interval_s = poll_interval_s
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -161,6 +177,8 @@ class CollectService:
             self._spawn("collect-outbox", self._run_outbox)
         if self.opcua is not None:
             self._spawn("collect-opcua", self._run_opcua)
+        if self.jetstream is not None:
+            self._spawn("collect-jetstream", self._run_jetstream)
         if self.mqtt is None:
             return True
         self.mqtt.start()
@@ -204,6 +222,14 @@ class CollectService:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
 
+    def _run_jetstream(self) -> None:
+        assert self.jetstream is not None
+        try:
+            self.jetstream.run(self._stop)
+        except Exception as exc:  # the collector retries internally; this is a bug, kept visible
+            self._errors["jetstream"] = f"{type(exc).__name__}: {exc}"[:500]
+            log.exception("JetStream collector stopped")
+
     def _run_opcua(self) -> None:
         assert self.opcua is not None
         loop = asyncio.new_event_loop()
@@ -219,6 +245,23 @@ class CollectService:
             loop.close()
 
     # ---- reading --------------------------------------------------------------------------------
+    def activity(self) -> tuple[int, bool]:
+        """(records received so far by all connectors, whether a connector knows of more waiting)."""
+        seen, busy = 0, False
+        if self.mqtt is not None:
+            seen += self.mqtt.stats.received
+        if self.opcua is not None:
+            seen += self.opcua.stats.notifications
+        if self.jetstream is not None:
+            seen += self.jetstream.stats.received
+        if self.outbox is not None:
+            seen += self.outbox.position()
+            try:
+                busy = self.outbox.lag() > 0
+            except Exception:
+                busy = True
+        return seen, busy
+
     def status(self) -> CollectStatus:
         status = CollectStatus(sources=source_status(self.store))
         running = self.started and not self._stop.is_set()
@@ -247,6 +290,17 @@ class CollectService:
                     connected=self.mqtt.connected.is_set(),
                     received=self.mqtt.stats.received,
                     last_error=self.mqtt.stats.last_error,
+                )
+            )
+        if self.jetstream is not None:
+            status.connectors.append(
+                ConnectorHealth(
+                    "jetstream",
+                    self.jetstream.config.source,
+                    running,
+                    connected=self.jetstream.connected,
+                    received=self.jetstream.stats.received,
+                    last_error=self.jetstream.stats.last_error,
                 )
             )
         if self.opcua is not None:

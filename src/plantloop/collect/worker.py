@@ -1,9 +1,11 @@
-"""The ingest worker process: MQTT and the MES outbox into one DuckDB warehouse, until told to stop.
+"""The ingest worker process: a :class:`~plantloop.collect.service.CollectService` until told to stop.
 
 ``python -m plantloop.collect.worker --warehouse var/warehouse.duckdb --mqtt 127.0.0.1:1883
---outbox-sqlite var/outbox.db`` — prints ``READY`` once subscribed, stops cleanly on SIGTERM / SIGINT,
-and may be killed at any moment (SIGKILL): nothing acknowledged or checkpointed is ever lost, and what
-was not is offered again on restart. ``--exit-when-idle-s`` ends it after that long without input.
+--outbox-url sqlite:///var/mes.db`` (or ``plantloop collect run …``) — prints ``READY`` once its
+connectors run, stops cleanly on SIGTERM / SIGINT, and may be killed at any moment (SIGKILL): nothing
+acknowledged or checkpointed is ever lost, and what was not is offered again on restart.
+``--exit-when-idle-s`` ends it after that long without new input (for batch runs and benchmarks);
+``--progress-every-s`` prints ``LANDED <rows>`` lines (rows landed from all sources, from the ledger).
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import threading
 import time
 from pathlib import Path
 
-from plantloop.collect.connectors.mes_outbox import OutboxCollector
-from plantloop.collect.connectors.mqtt import MqttCollector, MqttSourceConfig
-from plantloop.collect.connectors.outbox_twins import SqliteOutbox
-from plantloop.collect.connectors.uns import UnsResolver
-from plantloop.collect.landing import Landing
-from plantloop.dataplatform.ingest.store import OdsStore
+import sqlalchemy as sa
+
+from plantloop.collect.connectors.mes_outbox import SqlOutboxPages
+from plantloop.collect.connectors.mqtt import MqttSourceConfig
+from plantloop.collect.service import CollectService
+from plantloop.kernel.settings import Settings
 from plantloop.mes.masterdata import load_plant, load_reference_plant
 
 
@@ -32,11 +34,19 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--mqtt", help="HOST:PORT of the MQTT broker")
     ap.add_argument("--mqtt-client-id", default="plantloop-collect")
     ap.add_argument("--mqtt-source", default="mqtt:uns")
-    ap.add_argument("--max-inflight", type=int, default=2000)
-    ap.add_argument("--batch-size", type=int, default=2000)
-    ap.add_argument("--outbox-sqlite", type=Path, help="SQLite file with an outbox table (MES twin)")
+    ap.add_argument("--mqtt-topic", default=None, help="topic filter (default: <enterprise>/#)")
+    ap.add_argument("--max-inflight", type=int, default=MqttSourceConfig.max_inflight)
+    ap.add_argument("--batch-size", type=int, default=MqttSourceConfig.batch_size)
+    ap.add_argument("--outbox-url", help="SQLAlchemy URL of a database with the MES outbox table")
     ap.add_argument("--outbox-source", default="mes")
+    ap.add_argument("--nats", help="NATS server URL: consume the JetStream outbox stream")
+    ap.add_argument("--nats-stream", default="PLANTLOOP_EVENTS")
+    ap.add_argument("--nats-durable", default="plantloop-collect")
+    ap.add_argument("--nats-source", default="nats:events")
     ap.add_argument("--exit-when-idle-s", type=float, default=0.0)
+    ap.add_argument(
+        "--progress-every-s", type=float, default=0.0, help="print 'LANDED <rows>' (all sources) this often"
+    )
     return ap.parse_args(argv)
 
 
@@ -44,52 +54,55 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(levelname)s %(message)s")
     plant = load_plant(args.plant) if args.plant else load_reference_plant()
-    store = OdsStore(args.warehouse)
-    landing = Landing.for_plant(store, plant)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-
-    mqtt_collector: MqttCollector | None = None
+    mqtt = None
     if args.mqtt:
         host, _, port = args.mqtt.rpartition(":")
-        config = MqttSourceConfig(
+        mqtt = MqttSourceConfig(
             host=host,
             port=int(port),
             source=args.mqtt_source,
             client_id=args.mqtt_client_id,
+            topic_filter=args.mqtt_topic or f"{plant.enterprise.id}/#",
             max_inflight=args.max_inflight,
             batch_size=args.batch_size,
         )
-        mqtt_collector = MqttCollector(config, landing, UnsResolver(plant))
-        mqtt_collector.start()
-        if not mqtt_collector.subscribed.wait(30):
-            print("mqtt subscription not confirmed within 30 s", file=sys.stderr)
-            return 2
-    outbox: OutboxCollector | None = None
-    outbox_thread: threading.Thread | None = None
-    if args.outbox_sqlite:
-        outbox = OutboxCollector(SqliteOutbox(args.outbox_sqlite), landing, source=args.outbox_source)
-        outbox_thread = threading.Thread(target=outbox.run, args=(stop,), name="outbox", daemon=True)
-        outbox_thread.start()
-    print("READY", flush=True)
+    jetstream = None
+    if args.nats:
+        from plantloop.collect.connectors.jetstream import JetStreamSourceConfig
 
-    last_activity, last_seen = time.monotonic(), -1
+        jetstream = JetStreamSourceConfig(
+            url=args.nats, stream=args.nats_stream, durable=args.nats_durable, source=args.nats_source
+        )
+    outbox = SqlOutboxPages(sa.create_engine(args.outbox_url)) if args.outbox_url else None
+    service = CollectService(
+        Settings(warehouse_path=args.warehouse),
+        plant,
+        outbox=outbox,
+        outbox_source=args.outbox_source,
+        mqtt=mqtt,
+        jetstream=jetstream,
+    )
+    if not service.start(wait_subscribed_s=30):
+        print("connectors did not confirm their subscriptions within 30 s", file=sys.stderr)
+        service.stop()
+        return 2
+    print("READY", flush=True)
+    last_activity, last_seen, last_report = time.monotonic(), -1, 0.0
     while not stop.wait(0.25):
+        if args.progress_every_s and time.monotonic() - last_report >= args.progress_every_s:
+            last_report = time.monotonic()
+            print(f"LANDED {sum(s.landed for s in service.status().sources)}", flush=True)
         if args.exit_when_idle_s <= 0:
             continue
-        seen = (mqtt_collector.stats.received if mqtt_collector else 0) + (outbox.position() if outbox else 0)
-        busy = outbox is not None and outbox.lag() > 0
+        seen, busy = service.activity()
         if seen != last_seen or busy:
             last_seen, last_activity = seen, time.monotonic()
         elif time.monotonic() - last_activity > args.exit_when_idle_s:
             break
-    stop.set()
-    if mqtt_collector:
-        mqtt_collector.stop()
-    if outbox_thread:
-        outbox_thread.join(10)
-    store.close()
+    service.stop()
     return 0
 
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
+import pytest
 
-from plantloop.api.routes.ingest import ingest_router
+from plantloop.api.errors import status_of
 from plantloop.collect.batch import CandidateBatch
 from plantloop.collect.connectors.files import import_file
 from plantloop.collect.connectors.rest import RestIngest
 from plantloop.collect.connectors.uns import PARSER, UnsResolver, parse_uns
 from plantloop.collect.contracts import SourceKind
-from plantloop.collect.errors import QuarantineReason
+from plantloop.collect.errors import InvalidSourceInput, QuarantineReason
 from plantloop.collect.landing import Landing
 from plantloop.collect.ledger import source_status
 from plantloop.dataplatform.ingest import OdsStore
@@ -50,20 +49,15 @@ def test_every_malformed_mqtt_message_is_quarantined_with_a_reason(
 def test_every_malformed_rest_event_is_quarantined_and_every_malformed_body_refused(
     landing: Landing, store: OdsStore, reference_plant: PlantDefinition
 ) -> None:
-    app = FastAPI()
-    app.include_router(
-        ingest_router(RestIngest(landing, equipment_paths=dict(reference_plant.equipment_paths)))
-    )
-    client = TestClient(app, raise_server_exceptions=False)
+    rest = RestIngest(landing, equipment_paths=dict(reference_plant.equipment_paths))
     events = rest_bad_events()
-    response = client.post("/ingest/corpus/events", content=json.dumps({"events": events}))
-    assert response.status_code == 200
-    body = response.json()
+    body, _ = rest.push("corpus", "events", json.dumps({"events": events}).encode())
     assert (body["landed"], body["quarantined"]) == (0, len(events))
     assert {r["reason"] for r in body["rejected"]} <= REASONS
     for raw, status in rest_bad_bodies():
-        refused = client.post("/ingest/corpus/events", content=raw)
-        assert (refused.status_code, bool(refused.json().get("reason"))) == (status, True), raw[:40]
+        with pytest.raises(InvalidSourceInput) as refused:
+            rest.push("corpus", "events", raw)
+        assert (status_of(refused.value), refused.value.details.get("reason") in REASONS) == (status, True)
     (ledger,) = source_status(store)
     assert ledger.offered == ledger.quarantined == len(events)
 

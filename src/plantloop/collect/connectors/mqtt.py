@@ -128,10 +128,14 @@ class MqttCollector:
         self.client.loop_stop()
 
     # ---- paho callbacks (network thread) ------------------------------------------------------
-    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
             log.warning("mqtt connect refused: %s", reason)
             return
+        if getattr(flags, "session_present", False):
+            # The broker kept our session, subscription included: it is already delivering the backlog,
+            # and the SUBACK below may queue behind thousands of messages.
+            self.subscribed.set()
         with self._ack_lock:
             self._generation += 1
         self.stats.connects += 1

@@ -15,7 +15,7 @@ the UI share one database instance. Never open the file ``read_only`` in a proce
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -210,6 +210,7 @@ class OdsStore:
         tables: dict[str, str],
         checks: Sequence[RowCheck] = (),
         derived: Mapping[str, str] | None = None,
+        exact_dedupe: Collection[str] = (),
         checkpoint: str | None = None,
         replay: bool = False,
         want_rows: bool | Literal["rejected"] = False,
@@ -220,6 +221,8 @@ class OdsStore:
         once per row before them). ``want_rows``: ``True`` lists every row's outcome in ``result.rows``
         (landed / duplicate / quarantined), ``"rejected"`` only the quarantined ones, ``False`` none.
 
+        ``exact_dedupe`` names the tables whose event ids do not include the fact's time (REST, legacy
+        rows): there a duplicate is looked up over the whole table, not only the batch's time range.
         ``tables`` maps each entity that may land to its ODS table; other entities must be quarantined
         (as ``unknown_contract``) by the caller's checks, else the landing fails and nothing is kept.
         With ``replay`` the rows come from the quarantine (``quarantine_id`` set): passing rows release
@@ -260,7 +263,9 @@ class OdsStore:
                         f"CREATE OR REPLACE TEMP TABLE _bad AS SELECT row_no, {message_sql} AS _message "
                         f"FROM (SELECT *{extra} FROM _in WHERE _reason IS NOT NULL)"
                     )
-                self._land_rows(conn, result, source, tables, sorted(entities), now, want_rows is True)
+                self._land_rows(
+                    conn, result, source, tables, sorted(entities), now, want_rows is True, exact_dedupe
+                )
                 self._quarantine_rows(conn, result, source, kind, parser, now, replay, bad)
                 if want_rows:
                     self._row_outcomes(conn, result, want_rows is True)
@@ -301,6 +306,7 @@ class OdsStore:
         entities: list[str],
         now: datetime,
         want_rows: bool,
+        exact_dedupe: Collection[str],
     ) -> None:
         cols = ", ".join(ODS_COLUMNS)
         valid = 0
@@ -318,14 +324,16 @@ class OdsStore:
             valid += count
             # Constant bounds let DuckDB skip every row group outside the batch's time range.
             seen = (
-                f"EXISTS (SELECT 1 FROM {table} t WHERE t.occurred_at BETWEEN $lo AND $hi "
+                f"EXISTS (SELECT 1 FROM {table} t WHERE t.event_id = c._eid)"
+                if table in exact_dedupe
+                else f"EXISTS (SELECT 1 FROM {table} t WHERE t.occurred_at BETWEEN $lo AND $hi "
                 "AND t.event_id = c._eid AND t.occurred_at = c.occurred_at)"
             )
             fresh = (
                 "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY _eid ORDER BY row_no) AS _rn "
                 f"FROM _in WHERE _reason IS NULL AND entity = $entity) AS c WHERE _rn = 1 AND NOT {seen}"
             )
-            bounds = {"entity": entity, "lo": lo, "hi": hi}
+            bounds = {"entity": entity} | ({} if table in exact_dedupe else {"lo": lo, "hi": hi})
             if want_rows:  # remember which rows are new, to tell landed from duplicate per row
                 conn.execute(f"INSERT INTO _landed SELECT row_no FROM ({fresh})", bounds)
             row = conn.execute(
