@@ -1,7 +1,7 @@
 """Benchmark: streaming report export (xlsx / csv) of N rows against in-memory baselines, same run.
 
-Each measurement runs in its own subprocess so that peak memory is its own: the worker builds an
-ADS-shaped ``ads_order_delivery`` table of N rows in DuckDB, notes its resident memory, then exports the
+Each measurement runs in its own subprocess so that peak memory is its own: the worker builds the
+warehouse-shaped ``dw.ads_order_delivery`` with N rows in DuckDB, notes its resident memory, then exports the
 shipped ``order_delivery`` report while a sampler thread records the peak resident memory. Reported
 ``*_peak_mb`` is that peak minus the resident memory before the export started (so the DuckDB table
 itself is not counted), plus the Python-heap peak is not traced (tracemalloc would distort the timing).
@@ -61,22 +61,10 @@ class PeakSampler(threading.Thread):
 
 
 def build_table(conn: Any, rows: int) -> None:
-    conn.execute(
-        """
-        CREATE TABLE ads_order_delivery AS
-        SELECT 'WO-' || lpad(CAST(i AS VARCHAR), 8, '0') AS work_order_id,
-               'P' || CAST(i % 40 AS VARCHAR) AS product_id,
-               'L' || CAST(i % 4 AS VARCHAR) AS line_id,
-               CAST(100 + i % 900 AS BIGINT) AS qty_ordered,
-               CAST(90 + i % 900 AS BIGINT) AS qty_good,
-               TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds(CAST(i % 2592000 AS BIGINT)) AS due_at,
-               TIMESTAMPTZ '2026-01-01 00:00:00+00'
-                 + to_seconds(CAST(i % 2592000 + (i % 7200) - 3600 AS BIGINT)) AS completed_at,
-               CAST(greatest((i % 7200) - 3600, 0) AS DOUBLE) AS lateness_s
-        FROM range(?) AS t(i)
-        """,
-        [rows],
-    )
+    """``rows`` work orders in ``dw.ads_order_delivery`` (the warehouse's schema), due over 60 days."""
+    from plantloop.reports.sample_ads import fill_many_orders
+
+    fill_many_orders(conn, rows, start=datetime(2026, 1, 1, tzinfo=UTC).date())
 
 
 def worker(mode: str, rows: int) -> dict[str, Any]:
@@ -89,8 +77,8 @@ def worker(mode: str, rows: int) -> dict[str, Any]:
 
     conn = duckdb.connect()
     build_table(conn, rows)
-    runner = ReportRunner(load_catalog(), FakeClock(datetime(2026, 2, 1, tzinfo=UTC)))
-    params = {"due_from": "2025-12-01", "due_to": "2026-02-01"}
+    runner = ReportRunner(load_catalog(), FakeClock(datetime(2026, 3, 15, tzinfo=UTC)))
+    params = {"due_from": "2025-12-01", "due_to": "2026-03-15"}
     out_path = Path(tempfile.mkdtemp()) / f"out.{mode}"
     before_mb = _rss_mb()
     sampler = PeakSampler()
@@ -112,8 +100,6 @@ def worker(mode: str, rows: int) -> dict[str, Any]:
         written = len(data)
     else:
         frame = run._cursor.fetchdf()
-        for column in frame.select_dtypes(include=["datetimetz"]).columns:
-            frame[column] = frame[column].dt.tz_localize(None)
         frame.to_excel(out_path, index=False, engine="openpyxl")
         written = len(frame)
     elapsed_s = time.perf_counter() - started

@@ -30,6 +30,9 @@ body.pl-screen { background: #0b1220; color: #e2e8f0; }
 """
 
 
+_ALARM_CLASSES = "text-5xl font-bold pl-kpi mt-4"
+
+
 def register() -> None:
     guarded_page("/screen", "read", title_key="nav.screen", chrome=False)(big_screen)
 
@@ -110,13 +113,23 @@ def big_screen(viewer: Viewer) -> None:
                         progress=True,
                     )
 
+    def set_chart(chart: Any, options: dict[str, Any]) -> None:
+        # Only what changed goes over the wire: a wall of screens shares one server.
+        if chart.options != options:
+            chart.options.clear()
+            chart.options.update(options)
+            chart.update()
+
+    def set_rows(table: Any, rows: list[dict[str, Any]]) -> None:
+        if table.rows != rows:
+            table.rows = rows
+            table.update()
+
     def render(snapshot: Snapshot) -> None:
         view = for_scope(snapshot, viewer.scope)
         plant_kpi = view.get("plant") or {}
         for key, chart in gauges.items():
-            chart.options.clear()
-            chart.options.update(charts.gauge(labels[key], plant_kpi.get(key)))
-            chart.update()
+            set_chart(chart, charts.gauge(labels[key], plant_kpi.get(key)))
         shift_info = view.get("shift")
         shift.set_text(
             t("screen.shift", shift=shift_info["id"], date=shift_info["date"])
@@ -131,37 +144,35 @@ def big_screen(viewer: Viewer) -> None:
         output_total.set_text(f"{output:,} / {plan:,}")
         output_ratio.set_text(charts.pct(output / plan if plan else None, 0))
         alarm_count.set_text(str(len(view["alarms"])))
-        alarm_count.classes(
-            replace="text-5xl font-bold pl-kpi mt-4 "
-            + ("text-red-400" if view["alarms"] else "text-green-400")
-        )
-        for chart, options in (
-            (factors, charts.line_factors(lines, labels)),
-            (plan_chart, charts.output_vs_plan(lines, labels)),
-            (defects, charts.pareto(_defects_by_code(view["defects"]), labels)),
-        ):
-            chart.options.clear()
-            chart.options.update(options)
-            chart.update()
+        colour = "text-red-400" if view["alarms"] else "text-green-400"
+        if colour not in alarm_count.classes:
+            alarm_count.classes(replace=f"{_ALARM_CLASSES} {colour}")
+        set_chart(factors, charts.line_factors(lines, labels))
+        set_chart(plan_chart, charts.output_vs_plan(lines, labels))
+        set_chart(defects, charts.pareto(_defects_by_code(view["defects"]), labels))
         for eq in view["equipment"]:
             tile = tiles.get(eq["equipment_id"])
             if tile is not None:
                 tile(eq)
-        alarms.rows = [
-            {
-                **a,
-                "reason": a.get("reason") or "",
-                "since": _clock(a.get("since"), viewer),
-                "severity": viewer.tv("severity", a.get("severity")),
-            }
-            for a in view["alarms"]
-        ]
-        alarms.update()
-        orders.rows = [
-            {**o, "progress": round(o["progress"] * 100), "due_at": _clock(o["due_at"], viewer)}
-            for o in view["orders"][:30]
-        ]
-        orders.update()
+        set_rows(
+            alarms,
+            [
+                {
+                    **a,
+                    "reason": a.get("reason") or "",
+                    "since": _clock(a.get("since"), viewer),
+                    "severity": viewer.tv("severity", a.get("severity")),
+                }
+                for a in view["alarms"]
+            ],
+        )
+        set_rows(
+            orders,
+            [
+                {**o, "progress": round(o["progress"] * 100), "due_at": _clock(o["due_at"], viewer)}
+                for o in view["orders"][:30]
+            ],
+        )
 
     client = ui.context.client
     hub = viewer.ctx.hub
@@ -188,17 +199,29 @@ def _equipment_tiles(viewer: Viewer) -> dict[str, Any]:
                 state = ui.label("").classes("text-xs text-slate-300")
                 oee = ui.label("—").classes("text-lg pl-kpi")
 
-            def update(eq: dict[str, Any], box: Any = box, state: Any = state, oee: Any = oee) -> None:
-                color = charts.STATE_COLORS.get(eq["state"], "#64748b")
-                box.style(f"border-left-color: {color}")
-                text = viewer.tv("equipment_state", eq["state"])
-                if eq.get("downtime_reason"):
-                    text += f" · {eq['downtime_reason']}"
-                state.set_text(text)
-                oee.set_text(charts.pct(eq.get("oee"), 0))
-
+            update = _tile_updater(viewer, box, state, oee)
             updaters[eq_id] = update
     return updaters
+
+
+def _tile_updater(viewer: Viewer, box: Any, state: Any, oee: Any) -> Any:
+    """A machine tile's update: state colour, state text and OEE — sent only when what shows changed."""
+    shown: list[tuple[str, str, str]] = []
+
+    def update(eq: dict[str, Any]) -> None:
+        color = charts.STATE_COLORS.get(eq["state"], "#64748b")
+        text = viewer.tv("equipment_state", eq["state"])
+        if eq.get("downtime_reason"):
+            text += f" · {eq['downtime_reason']}"
+        now = (color, text, charts.pct(eq.get("oee"), 0))
+        if shown and shown[0] == now:
+            return
+        shown[:] = [now]
+        box.style(f"border-left-color: {color}")
+        state.set_text(text)
+        oee.set_text(now[2])
+
+    return update
 
 
 def _table(viewer: Viewer, keys: list[str], name: str, *, rows: int, progress: bool = False) -> Any:
