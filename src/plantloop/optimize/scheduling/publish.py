@@ -51,8 +51,14 @@ def _open_assignments(shop_plan: ShopPlan) -> list[Assignment]:
     return [a for a in shop_plan.plan.schedule.assignments if (a.job, a.op) not in frozen]
 
 
-def entries(shop_plan: ShopPlan, *, pin_equipment: bool = True) -> list[DispatchEntry]:
-    """Dispatch entries of every not-started operation, per work center in planned start order."""
+def entries(
+    shop_plan: ShopPlan, *, pin_equipment: bool = True, pin_ahead: int | None = None
+) -> list[DispatchEntry]:
+    """Dispatch entries of every not-started operation, per work center in planned start order.
+
+    ``pin_ahead``: pin only each machine's next so many operations and leave the later ones to whichever
+    machine of the work center is free first (``None``: pin all, when ``pin_equipment``).
+    """
     shop = shop_plan.shop
     per_wc: dict[str, list[Assignment]] = {}
     for a in _open_assignments(shop_plan):
@@ -61,13 +67,16 @@ def entries(shop_plan: ShopPlan, *, pin_equipment: bool = True) -> list[Dispatch
     out: list[DispatchEntry] = []
     for wc in sorted(per_wc):
         ordered = sorted(per_wc[wc], key=lambda a: (a.start, a.machine, shop.operation_ids[(a.job, a.op)]))
+        seen: dict[int, int] = {}
         for position, a in enumerate(ordered):
             equipment = shop.equipment_ids[a.machine]
+            seen[a.machine] = seen.get(a.machine, 0) + 1
+            pinned = pin_equipment and (pin_ahead is None or seen[a.machine] <= pin_ahead)
             out.append(
                 DispatchEntry(
                     operation_id=shop.operation_ids[(a.job, a.op)],
                     work_center_id=wc,
-                    equipment_id=equipment if pin_equipment else None,
+                    equipment_id=equipment if pinned else None,
                     position=position,
                     planned_start_at=shop.axis.to_datetime(a.start),
                     planned_end_at=shop.axis.to_datetime(a.end),

@@ -120,6 +120,7 @@ class ApsDispatch:
     seed: int = 0
     unit_s: float = 60.0
     pin_equipment: bool = True
+    pin_ahead: int | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     _previous: dict[str, tuple[str, float]] = field(default_factory=dict)
 
@@ -157,7 +158,7 @@ class ApsDispatch:
             )
             for a in plan.schedule.assignments
         }
-        return entries(shop_plan, pin_equipment=self.pin_equipment)
+        return entries(shop_plan, pin_equipment=self.pin_equipment, pin_ahead=self.pin_ahead)
 
     def _moved(self, shop: ShopProblem, schedule: Schedule, now_s: float) -> int:
         """Operations whose equipment changed or whose start moved by more than an hour."""

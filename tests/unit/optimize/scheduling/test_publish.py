@@ -64,3 +64,13 @@ def test_evidence_reports_gap_bound_moves_and_is_json_friendly() -> None:
     assert evidence["started_operations"] == 1 and evidence["open_operations"] == 8
     assert 0 <= evidence["best_bound"] <= evidence["objective_value"]
     assert evidence["status"] in ("optimal", "feasible", "heuristic")
+
+
+def test_pinning_ahead_pins_only_each_machines_next_operations() -> None:
+    items = entries(_plan(), pin_ahead=1)
+    pinned: dict[str, int] = {}
+    for e in items:
+        if e.equipment_id is not None:
+            pinned[e.equipment_id] = pinned.get(e.equipment_id, 0) + 1
+    assert pinned and all(n == 1 for n in pinned.values())
+    assert any(e.equipment_id is None for e in items)
