@@ -1,5 +1,5 @@
-"""``plantloop platform …``: build the warehouse (SQLMesh plan/apply), lineage, metrics, catalog, DQ,
-and synthetic demo data."""
+"""``plantloop platform …``: build the data platform (governance, SQLMesh plan/apply, DQ, marks), lineage,
+metrics, catalog, DQ results, the steward queue, and synthetic demo data."""
 
 from __future__ import annotations
 
@@ -48,28 +48,58 @@ def _print_json(data: Any) -> None:
 
 @platform_app.command()
 def build(warehouse: WarehouseOpt = None, plant: PlantOpt = None, as_json: JsonOpt = False) -> None:
-    """Plan and apply the warehouse: backfill new models and days, restate days with late data."""
+    """Govern the sources, build the warehouse (new days, late and remapped days restated), check DQ and
+    mark what is built on failed partitions — with a progress display per step and per model."""
+    from plantloop.dataplatform.service import DataPlatform
+
+    out = Console(stderr=as_json)
     console = None
     if not as_json:
         from sqlmesh.core.console import TerminalConsole
 
-        console = TerminalConsole()  # Rich progress bars per model and batch
+        console = TerminalConsole()  # Rich progress bars per model and batch during the warehouse step
     wh = _warehouse(warehouse, plant, console)
+
+    def progress(step: str, done: int, total: int) -> None:
+        if step != "done" and not as_json:
+            out.rule(f"[bold]{done + 1}/{total} {step}[/] — {STEP_TEXT.get(step, '')}")
+
     try:
-        report = wh.build()
+        report = DataPlatform(wh).build(progress=progress)
         counts = {name: wh.query(f"SELECT count(*) FROM dw.{name}")[0][0] for name in wh.table_names()}
+    except PlantloopError as exc:
+        raise _fail(exc) from None
     finally:
         wh.close()
     if as_json:
         _print_json(report.to_dict() | {"rows": counts})
         return
-    out = Console()
-    table = Table("table", "rows", title=f"warehouse {wh.database} ({report.start} → {report.end})")
+    table = Table(
+        "table", "rows", title=f"warehouse {wh.database} ({report.warehouse.start} → {report.warehouse.end})"
+    )
     for name, n in counts.items():
         table.add_row(name, str(n))
     out.print(table)
-    if report.restated_days:
-        out.print(f"restated late days: {', '.join(d.isoformat() for d in report.restated_days)}")
+    for run in report.governance:
+        data = run.to_dict()
+        out.print(
+            f"{data['governed_table']}: {data['rows_in']} rows in, {data['rows_out']} kept; cleaning "
+            f"{data['cleaning']}; codes waiting for a steward {data['codes_queued']}"
+        )
+    if report.warehouse.restated_days or report.remapped_days:
+        days = sorted({*report.warehouse.restated_days, *report.remapped_days})
+        out.print(f"restated days: {', '.join(d.isoformat() for d in days)}")
+    for table_name, parts in report.failed_partitions.items():
+        out.print(f"[red]DQ failed[/] {table_name}: {', '.join(parts)}")
+    out.print(f"{report.marks} downstream partitions marked")
+
+
+STEP_TEXT = {
+    "govern": "field dictionary, cleaning, crosswalk and DQ of every source",
+    "warehouse": "SQLMesh plan and apply",
+    "quality": "DQ checks of the warehouse tables",
+    "lineage": "table lineage and downstream marks",
+}
 
 
 @platform_app.command()
@@ -165,28 +195,63 @@ def catalog(
 
 
 @platform_app.command()
-def dq(warehouse: WarehouseOpt = None, plant: PlantOpt = None, as_json: JsonOpt = False) -> None:
-    """Latest data-quality result per table, check and partition (governance's dq_result)."""
+def dq(
+    warehouse: WarehouseOpt = None,
+    plant: PlantOpt = None,
+    table: Annotated[str | None, typer.Option(help="one table (bare name)")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="only partitions that fail or inherit")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Latest data-quality result per table, partition and check, with failures inherited from upstream."""
+    from plantloop.dataplatform.governance.dq_report import dq_report
+
     wh = _warehouse(warehouse, plant)
-    rows: list[dict[str, Any]] = []
-    with wh.connect() as con:
-        present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "dq_result" in present:
-            cursor = con.execute(
-                "SELECT table_name, check_name, partition_key, passed, observed, severity, evaluated_at"
-                " FROM ("
-                " SELECT *, row_number() OVER (PARTITION BY table_name, check_name, partition_key"
-                " ORDER BY evaluated_at DESC) AS rn FROM dq_result) WHERE rn = 1 ORDER BY 1, 2, 3"
-            )
-            names = [d[0] for d in cursor.description]
-            rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    try:
+        with wh.connect() as con:
+            report = dq_report(con, table=table, only_failed=failed)
+    finally:
+        wh.close()
     if as_json:
-        _print_json(rows)
+        _print_json(report)
         return
-    grid = Table("table", "check", "partition", "passed", "observed")
-    for r in rows:
+    grid = Table("table", "partition", "ok", "failing checks", "inherited from")
+    for t in report:
+        for p in t["partitions"]:
+            failing = [c["check"] for c in p["checks"] if not c["passed"] and c["severity"] != "warn"]
+            inherited = sorted({f"{m['table']}[{m['partition']}]" for m in p["inherited"]})
+            grid.add_row(t["table"], p["partition"], "yes" if p["ok"] else "[red]no[/]", ", ".join(failing),
+                         "\n".join(inherited))  # fmt: skip
+    Console().print(grid)
+
+
+@platform_app.command()
+def steward(
+    warehouse: WarehouseOpt = None,
+    plant: PlantOpt = None,
+    status: Annotated[str, typer.Option(help="open | resolved | rejected")] = "open",
+    as_json: JsonOpt = False,
+) -> None:
+    """Codes the master-data crosswalk could not match, waiting for a steward (resolve them in the API/UI)."""
+    from plantloop.dataplatform.governance.crosswalk_store import StewardStatus
+    from plantloop.dataplatform.service import DataPlatform
+
+    wh = _warehouse(warehouse, plant)
+    try:
+        wh.ensure_sources()
+        with DataPlatform(wh).steward_queue() as queue:
+            items = queue.list_items(StewardStatus(status))
+    except ValueError:
+        raise _fail(ValueError(f"status must be open, resolved or rejected, not {status!r}")) from None
+    finally:
+        wh.close()
+    if as_json:
+        _print_json([i.__dict__ for i in items])
+        return
+    grid = Table("item", "entity", "system", "code", "rows", "reason", "candidates")
+    for i in items:
+        cands = ", ".join(f"{c['canonical_id']} ({c['score']})" for c in i.candidates)
         grid.add_row(
-            r["table_name"], r["check_name"], r["partition_key"], str(r["passed"]), str(r["observed"])
+            i.item_id[:8], i.entity.value, i.system, i.source_code, str(i.occurrences), i.reason.value, cands
         )
     Console().print(grid)
 

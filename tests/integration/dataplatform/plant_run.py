@@ -1,4 +1,4 @@
-"""A simulated plant feeding the data platform the way a real one would — the fixture of the integration tests.
+"""A simulated plant feeding the data platform as a real one would: the integration tests' fixture.
 
 The seeded simulator (with dirty data) runs against plantloop's MES (in-memory store); every simulated hour
 minutes the MES outbox is collected into the ODS (a real DuckDB file), stamped with the simulated time. Line

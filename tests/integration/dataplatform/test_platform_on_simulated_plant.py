@@ -63,9 +63,12 @@ def test_double_bookings_are_removed_with_a_count_and_a_reason(built: Built) -> 
             "GROUP BY 1, 2"
         ).fetchall()
         logged = con.execute(
-            "SELECT rows_affected FROM cleaning_log WHERE rule = 'booked_twice' ORDER BY logged_at DESC LIMIT 1"
+            "SELECT rows_affected FROM cleaning_log WHERE rule = 'booked_twice' "
+            "ORDER BY logged_at DESC LIMIT 1"
         ).fetchone()
-    assert rejected == [("booked_twice", "the same booking entered twice; the first booking counts", duplicates)]
+    assert rejected == [
+        ("booked_twice", "the same booking entered twice; the first booking counts", duplicates)
+    ]
     assert logged == (duplicates,)
 
 
@@ -121,9 +124,7 @@ def test_dq_fails_exactly_the_partitions_holding_unmapped_bookings_and_marks_wha
 
 def test_metric_rows_built_on_failed_partitions_say_so(built: Built, api: TestClient) -> None:
     days = {str(d) for d in _unmatched_days(built)}
-    body = api.get(
-        "/api/v1/metrics/booking_gap_qty", params={"period": "all", "group_by": "line,day"}
-    ).json()
+    body = api.get("/api/v1/metrics/booking_gap_qty", params={"period": "all", "group_by": "line,day"}).json()
     assert body["dq_status"] == "fail"
     for row in body["rows"]:
         expect_fail = row["day"] in days and row["line"] in (LEGACY_LINE, "")
@@ -142,9 +143,12 @@ def test_the_decision_gate_refuses_inputs_built_on_failed_data_and_lineage_remem
     passed, failed = dp.dq_verdict([("ads_production_reconciliation", f"{bad}/{LEGACY_LINE}")])
     assert not passed and "stg_legacy__production_report[day=" in failed[0] and "equipment_known" in failed[0]
     assert dp.dq_verdict([("dwd_operation_execution", f"day={bad}/line={LEGACY_LINE}")]) == (True, [])
-    assert dp.record_decision_inputs(
-        "DEC-1", "schedule", [("ads_production_reconciliation", f"day={bad}/line={LEGACY_LINE}")]
-    ) == 1
+    assert (
+        dp.record_decision_inputs(
+            "DEC-1", "schedule", [("ads_production_reconciliation", f"day={bad}/line={LEGACY_LINE}")]
+        )
+        == 1
+    )
     [row] = api.get("/api/v1/catalog/decisions/DEC-1").json()
     assert (row["kind"], row["dq_passed_at_decision"], row["dq_status_now"]) == ("schedule", False, "fail")
     with dp.connect() as con:
@@ -166,7 +170,9 @@ def test_every_machine_shift_matches_iso_22400_components_computed_from_the_simu
         ).fetchall()
     warehouse = {(r[0], r[1].replace(tzinfo=UTC)): r[2:] for r in rows}
     assert len(truth) >= 100
-    assert sum(t.failures for t in truth.values()) > 0 and sum(t.planned_downtime_s for t in truth.values()) > 0
+    assert (
+        sum(t.failures for t in truth.values()) > 0 and sum(t.planned_downtime_s for t in truth.values()) > 0
+    )
     for key, t in truth.items():
         pdot, idle, apt, adot, ideal, good, scrap, failures, a, p, q, oee = warehouse[key]
         assert (pdot, idle, apt, adot, ideal) == pytest.approx(
@@ -199,7 +205,8 @@ def test_line_day_sums_its_machine_shifts(built: Built) -> None:
     with built.platform.connect() as con:
         rows = con.execute(
             "SELECT l.qty_good, sum(e.qty_good), l.run_time_s, sum(e.run_time_s), l.idle_time_s, "
-            "sum(e.idle_time_s) FROM dw.dws_line_day l JOIN dw.dws_equipment_shift e USING (line_id, shift_date) "
+            "sum(e.idle_time_s) FROM dw.dws_line_day l "
+            "JOIN dw.dws_equipment_shift e USING (line_id, shift_date) "
             "GROUP BY l.line_id, l.shift_date, l.qty_good, l.run_time_s, l.idle_time_s"
         ).fetchall()
     assert rows
@@ -216,8 +223,9 @@ def test_order_delivery_matches_the_simulators_orders(built: Built) -> None:
     }
     with built.platform.connect() as con:
         rows = dict(
-            con.execute("SELECT work_order_id, on_time FROM dw.ads_order_delivery WHERE status = 'completed'")
-            .fetchall()
+            con.execute(
+                "SELECT work_order_id, on_time FROM dw.ads_order_delivery WHERE status = 'completed'"
+            ).fetchall()
         )
     assert truth and {k: rows[k] for k in truth} == truth
 
@@ -269,7 +277,9 @@ def test_the_catalog_describes_every_table_and_is_searchable(api: TestClient) ->
 def test_lineage_runs_from_ads_columns_to_source_fields_of_both_mes(api: TestClient) -> None:
     recon = api.get("/api/v1/catalog/ads_production_reconciliation/lineage").json()
     booked = recon["columns"]["booked_qty_good"]["sources"]
-    assert any(s.startswith("ods_legacy__t_prod_report.payload.QtyOK (rename QtyOK -> qty_good") for s in booked)
+    assert any(
+        s.startswith("ods_legacy__t_prod_report.payload.QtyOK (rename QtyOK -> qty_good") for s in booked
+    )
     recorded = recon["columns"]["recorded_qty_good"]["sources"]
     assert any(s.startswith("ods_mes__events.payload.qty_good[") for s in recorded)
     assert {"stg_legacy__production_report", "ods_legacy__t_prod_report", "dim_crosswalk_equipment"} <= set(
@@ -307,3 +317,30 @@ def test_data_asset_utilization_is_the_share_of_governed_tables_queried(built: B
     governed = set(dp.warehouse.table_names())
     assert result.rows[0]["value"] == pytest.approx(len(queried & governed) / len(governed))
     assert "ads_product_quality_shift" in queried
+
+
+def test_the_cli_prints_dq_per_table_and_partition_and_lineage_to_source_fields(built: Built) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from plantloop.cli.main import app
+
+    runner = CliRunner()
+    db = str(built.run.database)
+    dq = runner.invoke(app, ["platform", "dq", "--warehouse", db, "--json"])
+    assert dq.exit_code == 0, dq.output
+    tables = {t["table"]: t for t in json.loads(dq.stdout.strip().splitlines()[-1])}
+    stg = tables["stg_legacy__production_report"]
+    assert not stg["passed"] and all(
+        {"partition", "checks", "inherited", "ok"} <= p.keys() for p in stg["partitions"]
+    )
+    assert {c["check"] for c in stg["partitions"][0]["checks"]} >= {"equipment_known", "record_unique"}
+    lineage = runner.invoke(
+        app, ["platform", "lineage", "ads_production_reconciliation", "--warehouse", db, "--json"]
+    )
+    assert lineage.exit_code == 0, lineage.output
+    data = json.loads(lineage.stdout.strip().splitlines()[-1])
+    assert any("payload.QtyOK" in s for s in data["columns"]["booked_qty_good"]["sources"])
+    missing = runner.invoke(app, ["platform", "lineage", "ads_nope", "--warehouse", db, "--json"])
+    assert missing.exit_code == 2 and "no table" in missing.output

@@ -40,7 +40,9 @@ def test_every_dwd_dws_and_ads_model_runs_on_spark(spark_run: SparkRun) -> None:
     assert "dwd_production_report" in spark_run.models and "ads_production_reconciliation" in spark_run.models
 
 
-def test_spark_gives_the_same_rows_as_duckdb_for_every_model(spark: Any, spark_run: SparkRun, built: Built) -> None:
+def test_spark_gives_the_same_rows_as_duckdb_for_every_model(
+    spark: Any, spark_run: SparkRun, built: Built
+) -> None:
     wh = built.platform.warehouse
     ctx = wh.context()
     problems = []

@@ -58,11 +58,15 @@ def test_a_stewards_mapping_restates_the_days_it_touches_and_clears_their_failur
     report = built.platform.build()
 
     utc_days = {
-        r.reported_at.astimezone(UTC).date() for r in built.run.legacy.rows if r.equipment_id == UNMATCHED_CODE
+        r.reported_at.astimezone(UTC).date()
+        for r in built.run.legacy.rows
+        if r.equipment_id == UNMATCHED_CODE
     }
     assert set(report.remapped_days) == utc_days
     # what still fails: the days with a booking that names no machine (a field the terminal dropped)
-    blank = sorted({f"day={day.day_of(r.reported_at)}" for r in built.run.legacy.rows if r.equipment_id == ""})
+    blank = sorted(
+        {f"day={day.day_of(r.reported_at)}" for r in built.run.legacy.rows if r.equipment_id == ""}
+    )
     assert report.failed_partitions.get("stg_legacy__production_report", []) == blank
     failing = {r.check for r in report.governance[0].quality.results if r.blocking}  # type: ignore[union-attr]
     assert failing <= {"equipment_complete", "order_id_complete"}  # the operation id was dropped: both blank
@@ -100,7 +104,9 @@ def test_late_records_from_both_mes_restate_exactly_their_days(built: Built) -> 
     late_at = datetime.fromisoformat(late_op["occurred_at"]) + timedelta(minutes=1)
     equipment = run.equipment_of_operation()[late_op["operation_id"]]
     booking_at = late_at - timedelta(minutes=10)  # inside a working shift, like the lab result
-    quality_before = _snapshot(built, "ads_product_quality_shift", "equipment_id, shift_start_at, material_id")
+    quality_before = _snapshot(
+        built, "ads_product_quality_shift", "equipment_id, shift_start_at, material_id"
+    )
     recon_before = _snapshot(built, "ads_production_reconciliation", "line_id, shift_date")
 
     # a lab result two days late (MES), and a forgotten booking entered three days late (legacy MES)
@@ -118,7 +124,9 @@ def test_late_records_from_both_mes_restate_exactly_their_days(built: Built) -> 
     assert set(report.warehouse.restated_days) == late_days
     quality = _changed(quality_before, _snapshot(built, "ads_product_quality_shift",
                                                  "equipment_id, shift_start_at, material_id"))  # fmt: skip
-    assert [(k[0], k[2]) for k in quality] == [(equipment, run.sim.plant.ops[late_op["operation_id"]].work_order.material_id)]
+    assert [(k[0], k[2]) for k in quality] == [
+        (equipment, run.sim.plant.ops[late_op["operation_id"]].work_order.material_id)
+    ]
     with built.platform.connect() as con:
         first = con.execute(
             "SELECT sum(qty_inspected_first), sum(qty_defective_first) FROM dw.ads_product_quality_shift "
@@ -137,7 +145,7 @@ def test_landing_goes_on_while_a_build_runs_and_loses_nothing(built: Built) -> N
     def build() -> None:
         try:
             built.platform.build()
-        except BaseException as exc:  # noqa: BLE001 — reported below
+        except BaseException as exc:
             errors.append(exc)
 
     worker = threading.Thread(target=build)
@@ -145,7 +153,9 @@ def test_landing_goes_on_while_a_build_runs_and_loses_nothing(built: Built) -> N
     worker.start()
     written = []
     for i in range(20):
-        report = ProductionReport(f"WO-C{i:03d}", LEGACY_CODES["AS-11"], start + timedelta(minutes=i), 5, 0, None)
+        report = ProductionReport(
+            f"WO-C{i:03d}", LEGACY_CODES["AS-11"], start + timedelta(minutes=i), 5, 0, None
+        )
         run.writer.write([report])
         written.append(report)
         _land_now(built)

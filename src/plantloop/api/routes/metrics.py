@@ -47,7 +47,7 @@ def build_metrics_router(
         fold = live() if live is not None else None
         if fold is None:
             raise NotFound("the live path is not running", resource="live")
-        rows = oee_today(fold, dp.warehouse, scope=set(user_scope) if user_scope is not None else None)
+        rows = oee_today(fold, dp.warehouse, scope=user_scope)
         return list(jsonable_encoder(rows))
 
     @router.get("/{name}")

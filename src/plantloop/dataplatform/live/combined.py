@@ -3,6 +3,7 @@ fold — the union that makes an event visible in metrics before the warehouse i
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from plantloop.dataplatform.live.shifts import shift_at
 from plantloop.dataplatform.warehouse.warehouse import Warehouse
 
 _COLUMNS = (
-    "equipment_id, line_id, shift_date, shift_id, shift_start_at, planned_time_s, run_time_s, "
+    "equipment_id, line_id, shift_date, shift_id, shift_start_at, planned_time_s, run_time_s, idle_time_s, "
     "unplanned_downtime_s, ideal_output_time_s, qty_good, qty_scrap, operations, availability, "
     "performance, quality_rate, oee"
 )
@@ -22,7 +23,7 @@ def oee_today(
     wh: Warehouse | None = None,
     *,
     now: datetime | None = None,
-    scope: set[str] | None = None,
+    scope: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of the current shift date: materialised shifts (``source = 'ads'``) + the live shift."""
     now = now or datetime.now(UTC)

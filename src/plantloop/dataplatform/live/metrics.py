@@ -1,10 +1,11 @@
 """LiveMetrics: the "now" of the plant, folded incrementally from ODS rows as they land.
 
-Per equipment it keeps the current state and since when, the open downtime, and the running shift's
-counts (operations, good, scrap, ideal output time, closed downtime). :meth:`LiveMetrics.snapshot`
-turns that into OEE-so-far for the running shift; :func:`oee_today` unions it with the shifts already
-materialised in ADS. Attribution is simpler than the warehouse's (an operation counts in the shift it
-completes in); once the shift is built, the ADS row replaces the live one.
+Per machine it keeps the running shift's ISO 22400 time buckets — time in EXECUTE (actual production time),
+time IDLE for lack of work, planned and unplanned downtime (closed, plus the open one up to *now*) — and
+its counts (operations, good, scrap, ideal output time). :meth:`LiveMetrics.snapshot` turns that into
+availability, performance, quality and OEE so far, with the warehouse's definitions. One simplification:
+an operation's ideal output time counts in the shift it completes in (the warehouse shares it out by
+EXECUTE time); once the shift is built, its ADS row replaces the live one (:func:`combined.oee_today`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ import pyarrow as pa
 from plantloop.dataplatform.live.shifts import ShiftInstance, shift_at
 from plantloop.mes.masterdata.schema import PlantDefinition
 
-_RELEVANT = frozenset(
-    {"EquipmentStateChanged", "OperationCompleted", "DowntimeStarted", "DowntimeEnded", "InspectionRecorded"}
-)
+_RELEVANT = frozenset({"EquipmentStateChanged", "OperationCompleted", "DowntimeStarted", "DowntimeEnded"})
+EXECUTE, IDLE = "execute", "idle"
+
+
+def _seconds(start: datetime, end: datetime) -> float:
+    return max((end - start).total_seconds(), 0.0)
 
 
 @dataclass
@@ -39,6 +43,8 @@ class EquipmentLive:
     qty_good: int = 0
     qty_scrap: int = 0
     ideal_output_time_s: float = 0.0
+    execute_s: float = 0.0
+    idle_s: float = 0.0
     planned_downtime_s: float = 0.0
     unplanned_downtime_s: float = 0.0
     last_event_at: datetime | None = None
@@ -46,7 +52,22 @@ class EquipmentLive:
     def reset_for(self, shift: ShiftInstance | None) -> None:
         self.shift = shift
         self.operations = self.qty_good = self.qty_scrap = 0
-        self.ideal_output_time_s = self.planned_downtime_s = self.unplanned_downtime_s = 0.0
+        self.ideal_output_time_s = self.execute_s = self.idle_s = 0.0
+        self.planned_downtime_s = self.unplanned_downtime_s = 0.0
+
+    def _in_shift(self, start: datetime | None, end: datetime) -> float:
+        """Seconds of [start, end) inside the running shift."""
+        if start is None or self.shift is None:
+            return 0.0
+        return _seconds(max(start, self.shift.start_at), min(end, self.shift.end_at))
+
+    def close_state(self, at: datetime) -> None:
+        """Book the time since the last state change into its bucket (EXECUTE or IDLE)."""
+        seconds = self._in_shift(self.state_since, at)
+        if self.state == EXECUTE:
+            self.execute_s += seconds
+        elif self.state == IDLE:
+            self.idle_s += seconds
 
 
 @dataclass
@@ -56,25 +77,32 @@ class LiveMetrics:
     folded: int = 0
     last_ingested_at: datetime | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _cycles: dict[tuple[str, int, str], float] = field(default_factory=dict, repr=False)
 
     def _ideal_cycle_s(self, material_id: str, seq: int, equipment_id: str) -> float:
-        routing = self.plant.routings_by_material.get(material_id)
-        eq = self.plant.equipment.get(equipment_id)
-        if routing is None or eq is None:
-            return 0.0
-        for op in routing.operations:
-            if op.seq == seq:
-                return op.run_time_s_per_unit / eq.speed_factor
-        return 0.0
+        key = (material_id, seq, equipment_id)
+        if key not in self._cycles:
+            routing = self.plant.routings_by_material.get(material_id)
+            eq = self.plant.equipment.get(equipment_id)
+            cycle = 0.0
+            if routing is not None and eq is not None:
+                cycle = next(
+                    (op.run_time_s_per_unit / eq.speed_factor for op in routing.operations if op.seq == seq),
+                    0.0,
+                )
+            self._cycles[key] = cycle
+        return self._cycles[key]
 
     def _eq(self, equipment_id: str, at: datetime) -> EquipmentLive:
         live = self.equipment.get(equipment_id)
         if live is None:
             live = self.equipment[equipment_id] = EquipmentLive(equipment_id)
+        if live.shift is not None and live.shift.start_at <= at < live.shift.end_at:
+            return live
         shift = shift_at(self.plant, at)
-        if live.shift != shift and (
-            live.shift is None or shift is None or shift.start_at > live.shift.start_at
-        ):
+        if shift is not None and (live.shift is None or shift.start_at > live.shift.start_at):
+            if live.shift is not None:
+                live.close_state(live.shift.end_at)  # finish the old shift's buckets
             live.reset_for(shift)
         return live
 
@@ -108,22 +136,22 @@ class LiveMetrics:
         live.last_event_at = at if live.last_event_at is None else max(live.last_event_at, at)
         if type_ == "EquipmentStateChanged":
             if live.state_since is None or at >= live.state_since:
+                live.close_state(at)
                 live.state, live.state_since = body["to_state"], at
         elif type_ == "OperationCompleted":
             good, scrap = int(body.get("qty_good") or 0), int(body.get("qty_scrap") or 0)
             live.operations += 1
             live.qty_good += good
             live.qty_scrap += scrap
-            ideal = self._ideal_cycle_s(body.get("material_id", ""), int(body.get("seq") or 0), equipment_id)
-            live.ideal_output_time_s += ideal * (good + scrap)
+            cycle = self._ideal_cycle_s(body.get("material_id", ""), int(body.get("seq") or 0), equipment_id)
+            live.ideal_output_time_s += cycle * (good + scrap)
         elif type_ == "DowntimeStarted":
             live.open_downtime_since = at
             live.open_downtime_reason = body.get("reason_code")
             live.open_downtime_planned = bool(body.get("planned"))
         elif type_ == "DowntimeEnded":
             started = datetime.fromisoformat(body["started_at"]) if body.get("started_at") else at
-            shift_start = live.shift.start_at if live.shift else started
-            seconds = max((at - max(started, shift_start)).total_seconds(), 0.0)
+            seconds = live._in_shift(started, at)
             if body.get("planned"):
                 live.planned_downtime_s += seconds
             else:
@@ -132,7 +160,7 @@ class LiveMetrics:
             live.open_downtime_reason = None
 
     def snapshot(self, now: datetime | None = None) -> list[dict[str, Any]]:
-        """OEE so far in the running shift, per equipment (open downtime counted up to ``now``)."""
+        """ISO 22400 so far in the running shift, per machine (open state and downtime up to ``now``)."""
         now = now or datetime.now(UTC)
         out = []
         with self._lock:
@@ -141,17 +169,25 @@ class LiveMetrics:
                 shift = live.shift
                 if shift is None:
                     continue
-                elapsed = max((min(now, shift.end_at) - shift.start_at).total_seconds(), 0.0)
+                until = min(now, shift.end_at)
+                elapsed = _seconds(shift.start_at, until)
+                execute, idle = live.execute_s, live.idle_s
+                open_state = live._in_shift(live.state_since, until)
+                execute += open_state if live.state == EXECUTE else 0.0
+                idle += open_state if live.state == IDLE else 0.0
                 planned_dt, unplanned_dt = live.planned_downtime_s, live.unplanned_downtime_s
                 if live.open_downtime_since is not None:
-                    open_s = max((now - max(live.open_downtime_since, shift.start_at)).total_seconds(), 0.0)
+                    open_s = live._in_shift(live.open_downtime_since, until)
                     if live.open_downtime_planned:
                         planned_dt += open_s
                     else:
                         unplanned_dt += open_s
-                planned = max(elapsed - planned_dt, 0.0)
-                run = max(planned - unplanned_dt, 0.0)
+                planned_busy = max(elapsed - planned_dt - idle, 0.0)
                 total = live.qty_good + live.qty_scrap
+                quality = live.qty_good / total if total else None
+                oee = None
+                if planned_busy > 0:  # ideal output time / PBT x quality (1 while nothing completed)
+                    oee = live.ideal_output_time_s / planned_busy * (1.0 if quality is None else quality)
                 out.append(
                     {
                         "equipment_id": eq_id,
@@ -161,20 +197,18 @@ class LiveMetrics:
                         "shift_date": shift.shift_date,
                         "shift_id": shift.shift_id,
                         "shift_start_at": shift.start_at,
-                        "planned_time_s": planned,
-                        "run_time_s": run,
+                        "planned_time_s": planned_busy,
+                        "run_time_s": execute,
+                        "idle_time_s": idle,
                         "unplanned_downtime_s": unplanned_dt,
                         "ideal_output_time_s": live.ideal_output_time_s,
                         "qty_good": live.qty_good,
                         "qty_scrap": live.qty_scrap,
                         "operations": live.operations,
-                        "availability": run / planned if planned > 0 else None,
-                        "performance": live.ideal_output_time_s / run if run > 0 else None,
-                        "quality_rate": live.qty_good / total if total else None,
-                        "oee": (live.ideal_output_time_s / planned)
-                        * (live.qty_good / total if total else 1.0)
-                        if planned > 0
-                        else None,
+                        "availability": execute / planned_busy if planned_busy > 0 else None,
+                        "performance": live.ideal_output_time_s / execute if execute > 0 else None,
+                        "quality_rate": quality,
+                        "oee": oee,
                         "source": "live",
                     }
                 )

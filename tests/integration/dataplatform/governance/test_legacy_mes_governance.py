@@ -1,4 +1,5 @@
-"""The legacy MES through the whole governance layer, on DuckDB, with configuration only (a rich legacy schema in ``configs/``).
+"""The legacy MES through the whole governance layer, on DuckDB, by configuration only (a rich legacy
+schema in ``configs/``).
 
 Raw rows with foreign field names and Shanghai local times → dictionary (canonical names, units, codes,
 UTC, lineage) → crosswalk (unknown equipment code to the steward queue, resolved and versioned) →
@@ -9,8 +10,8 @@ the steward's fix clears them).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -28,8 +29,8 @@ from plantloop.dataplatform.governance import (
     current_mapping_sql,
     evaluate_quality,
     load_cleaning_config,
-    load_quality_config,
     load_dictionary,
+    load_quality_config,
     partition_verdict,
     record_partition_lineage,
     seed_from_plant,
