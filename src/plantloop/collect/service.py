@@ -23,16 +23,21 @@ import asyncio
 import logging
 import threading
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from plantloop.collect.config import CollectConfig
+from plantloop.collect.connectors import legacy_db
+from plantloop.collect.connectors.legacy_db import LegacyDbPuller, LegacySourceConfig
 from plantloop.collect.connectors.mes_outbox import OutboxCollector, OutboxPages, SqlOutboxPages
 from plantloop.collect.connectors.mqtt import MqttCollector, MqttSourceConfig
 from plantloop.collect.connectors.rest import RestIngest
 from plantloop.collect.connectors.uns import UnsResolver
 from plantloop.collect.landing import Landing
 from plantloop.collect.ledger import SourceStatus, source_status
+from plantloop.collect.parsers import replay_parsers
 from plantloop.collect.quarantine import QuarantineService
 from plantloop.dataplatform.ingest.store import OdsStore
 from plantloop.kernel.clock import Clock
@@ -42,7 +47,8 @@ from plantloop.mes.masterdata.schema import PlantDefinition
 
 if TYPE_CHECKING:  # imported when configured: asyncua and nats-py take seconds to import
     from plantloop.collect.connectors.jetstream import JetStreamCollector, JetStreamSourceConfig
-    from plantloop.collect.connectors.opcua import OpcUaCollector, OpcUaMapping
+    from plantloop.collect.connectors.opcua import OpcUaCollector
+    from plantloop.collect.connectors.opcua_mapping import OpcUaMapping
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +103,7 @@ class CollectService:
         mqtt: MqttSourceConfig | None = None,
         opcua: OpcUaMapping | None = None,
         jetstream: JetStreamSourceConfig | None = None,
+        legacy: LegacySourceConfig | None = None,
         connection: duckdb.DuckDBPyConnection | None = None,
         store: OdsStore | None = None,
         clock: Clock | None = None,
@@ -112,7 +119,13 @@ class CollectService:
         self.landing = Landing.for_plant(self.store, plant)
         equipment_paths = dict(plant.equipment_paths)
         self.rest = RestIngest(self.landing, equipment_paths=equipment_paths)
-        self.quarantine = QuarantineService(self.landing, plant)
+        self.legacy = LegacyDbPuller.from_config(legacy, self.landing) if legacy is not None else None
+        self.legacy_config = legacy
+        parsers = replay_parsers(plant)
+        if legacy is not None:  # replayed legacy rows are read in their own table's time zone again
+            configs = {t.table: t for t in legacy.tables}
+            parsers[legacy_db.PARSER] = partial(legacy_db.parse_legacy_row, configs=configs)
+        self.quarantine = QuarantineService(self.landing, plant, parsers=parsers)
         self.outbox = (
             OutboxCollector(outbox, self.landing, source=outbox_source) if outbox is not None else None
         )
@@ -162,6 +175,28 @@ class CollectService:
             **kw,
         )
 
+    @classmethod
+    def from_config(
+        cls,
+        settings: Settings,
+        plant: PlantDefinition,
+        config: CollectConfig,
+        *,
+        outbox: OutboxReader | OutboxPages | None = None,
+        **kw: Any,
+    ) -> CollectService:
+        """The connectors a ``collect.yaml`` names (see :mod:`plantloop.collect.config`), plus ``outbox``."""
+        return cls(
+            settings,
+            plant,
+            outbox=outbox,
+            mqtt=config.mqtt.to_source() if config.mqtt else None,
+            opcua=config.opcua_mapping(),
+            jetstream=config.jetstream.to_source() if config.jetstream else None,
+            legacy=config.legacy.to_source() if config.legacy else None,
+            **kw,
+        )
+
     # ---- lifecycle ------------------------------------------------------------------------------
     def start(self, *, wait_subscribed_s: float = 10.0) -> bool:
         """Start every configured connector; True when MQTT (if any) confirmed its subscription in time.
@@ -179,6 +214,9 @@ class CollectService:
             self._spawn("collect-opcua", self._run_opcua)
         if self.jetstream is not None:
             self._spawn("collect-jetstream", self._run_jetstream)
+        if self.legacy is not None and self.legacy_config is not None:
+            interval = self.legacy_config.poll_interval_s
+            self._spawn("collect-legacy", partial(self.legacy.run, self._stop, interval_s=interval))
         if self.mqtt is None:
             return True
         self.mqtt.start()
@@ -290,6 +328,16 @@ class CollectService:
                     connected=self.mqtt.connected.is_set(),
                     received=self.mqtt.stats.received,
                     last_error=self.mqtt.stats.last_error,
+                )
+            )
+        if self.legacy is not None:
+            status.connectors.append(
+                ConnectorHealth(
+                    "legacy",
+                    self.legacy.source,
+                    running,
+                    received=self.legacy.stats.offered,
+                    last_error=self.legacy.stats.last_error,
                 )
             )
         if self.jetstream is not None:

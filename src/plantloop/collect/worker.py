@@ -31,6 +31,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m plantloop.collect.worker", description=__doc__)
     ap.add_argument("--warehouse", required=True, type=Path, help="DuckDB file of the ODS")
     ap.add_argument("--plant", type=Path, help="plant YAML (default: the reference plant)")
+    ap.add_argument("--config", type=Path, help="collect.yaml: the sources to connect to")
     ap.add_argument("--mqtt", help="HOST:PORT of the MQTT broker")
     ap.add_argument("--mqtt-client-id", default="plantloop-collect")
     ap.add_argument("--mqtt-source", default="mqtt:uns")
@@ -77,14 +78,25 @@ def main(argv: list[str] | None = None) -> int:
             url=args.nats, stream=args.nats_stream, durable=args.nats_durable, source=args.nats_source
         )
     outbox = SqlOutboxPages(sa.create_engine(args.outbox_url)) if args.outbox_url else None
-    service = CollectService(
-        Settings(warehouse_path=args.warehouse),
-        plant,
-        outbox=outbox,
-        outbox_source=args.outbox_source,
-        mqtt=mqtt,
-        jetstream=jetstream,
-    )
+    settings = Settings(warehouse_path=args.warehouse)
+    if args.config:  # the file's sources; command-line MQTT / NATS options replace its sections
+        from plantloop.collect.config import load_collect_config
+
+        config = load_collect_config(args.config)
+        service = CollectService(
+            settings,
+            plant,
+            outbox=outbox,
+            outbox_source=args.outbox_source,
+            mqtt=mqtt or (config.mqtt.to_source() if config.mqtt else None),
+            opcua=config.opcua_mapping(),
+            jetstream=jetstream or (config.jetstream.to_source() if config.jetstream else None),
+            legacy=config.legacy.to_source() if config.legacy else None,
+        )
+    else:
+        service = CollectService(
+            settings, plant, outbox=outbox, outbox_source=args.outbox_source, mqtt=mqtt, jetstream=jetstream
+        )
     if not service.start(wait_subscribed_s=30):
         print("connectors did not confirm their subscriptions within 30 s", file=sys.stderr)
         service.stop()

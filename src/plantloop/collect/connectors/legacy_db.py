@@ -10,6 +10,9 @@ interpreted here, from ``time_column`` in the configured ``timezone``. SQLite an
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,6 +30,7 @@ from plantloop.collect.timestamps import BadTimestamp, parse_timestamp
 from plantloop.dataplatform.ingest.store import LandResult
 from plantloop.kernel.ids import deterministic_id
 
+log = logging.getLogger(__name__)
 PARSER = "legacy.row"
 EVENT_TYPE = "LegacyRowPulled"
 
@@ -40,6 +44,24 @@ class LegacyTableConfig:
     time_column: str | None = "ReportTime"
     timezone: str = "UTC"
     schema: str | None = None
+
+
+@dataclass(frozen=True)
+class LegacySourceConfig:
+    """A foreign database and the tables to pull from it, every ``poll_interval_s``."""
+
+    url: str
+    tables: tuple[LegacyTableConfig, ...]
+    source: str = "legacy:mes"
+    poll_interval_s: float = 60.0
+    batch_size: int = 5000
+
+
+@dataclass
+class LegacyStats:
+    pulls: int = 0
+    offered: int = 0
+    last_error: str | None = None
 
 
 def _jsonable(value: Any) -> Any:
@@ -60,11 +82,13 @@ def parse_legacy_row(
     quarantine_id: int | None = None,
     *,
     config: LegacyTableConfig | None = None,
+    configs: Mapping[str, LegacyTableConfig] | None = None,
     pulled_at: datetime | None = None,
 ) -> None:
-    """``raw`` = the row as JSON (original names); ``source_key`` = ``<table>#<key>``."""
+    """``raw`` = the row as JSON (original names); ``source_key`` = ``<table>#<key>``. A replay passes the
+    tables' ``configs`` (by table name), so local times are read in the table's own time zone again."""
     table, _, key = (source_key or "#").partition("#")
-    config = config or LegacyTableConfig(table)
+    config = config or (configs or {}).get(table) or LegacyTableConfig(table)
     entity = table.lower()
     try:
         row = json.loads(raw)
@@ -126,6 +150,7 @@ class LegacyDbPuller:
         self.tables = tables
         self.source = source
         self.batch_size = batch_size
+        self.stats = LegacyStats()
         self._reflected: dict[str, sa.Table] = {}
 
     def source_of(self, config: LegacyTableConfig) -> str:
@@ -147,8 +172,8 @@ class LegacyDbPuller:
             query = sa.select(table).where(key > watermark).order_by(key).limit(self.batch_size)
             with self.engine.connect() as conn:
                 rows = [dict(r._mapping) for r in conn.execute(query)]
-        except sa.exc.OperationalError as exc:
-            raise SourceUnavailable(f"legacy database not reachable: {exc}"[:300], source=source) from exc
+        except (sa.exc.OperationalError, sa.exc.NoSuchTableError) as exc:
+            raise SourceUnavailable(f"legacy database not readable: {exc}"[:300], source=source) from exc
         if not rows:
             return None
         batch = CandidateBatch(parser=PARSER)
@@ -161,15 +186,37 @@ class LegacyDbPuller:
         last = int(rows[-1][config.key_column])
         return self.landing.land(batch, source=source, kind=SourceKind.LEGACY, checkpoint=str(last))
 
-    def pull_all(self) -> dict[str, int]:
-        """Pull every table until no new rows; returns rows offered per source."""
+    def pull_all(self, *, on_batch: Callable[[str, int], None] | None = None) -> dict[str, int]:
+        """Pull every table until no new rows; returns rows offered per source (``on_batch`` sees each
+        landed batch: source, rows)."""
         offered: dict[str, int] = {}
         for config in self.tables:
             total = 0
             while (result := self.pull_once(config)) is not None:
                 total += result.offered
+                if on_batch is not None:
+                    on_batch(self.source_of(config), result.offered)
             offered[self.source_of(config)] = total
+        self.stats.pulls += 1
+        self.stats.offered += sum(offered.values())
         return offered
+
+    def run(self, stop: threading.Event, *, interval_s: float = 60.0) -> None:
+        """Pull every ``interval_s`` until ``stop``; an unreachable database is retried next time."""
+        while not stop.is_set():
+            try:
+                self.pull_all()
+                self.stats.last_error = None
+            except SourceUnavailable as exc:
+                self.stats.last_error = exc.message
+                log.warning("legacy pull failed: %s", exc.message)
+            stop.wait(interval_s)
+
+    @classmethod
+    def from_config(cls, config: LegacySourceConfig, landing: Landing) -> LegacyDbPuller:
+        return cls(
+            config.url, landing, list(config.tables), source=config.source, batch_size=config.batch_size
+        )
 
     def close(self) -> None:
         self.engine.dispose()

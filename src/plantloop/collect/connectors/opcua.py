@@ -1,12 +1,7 @@
 """OPC UA connector (asyncua): browse, map nodes to equipment and tags by configuration, subscribe, resume.
 
-Mapping file (YAML or JSON)::
-
-    endpoint: opc.tcp://10.0.0.5:4840/plant/
-    nodes:
-      - browse_path: FAB/IM-01/Temperature     # below Objects, browse names without namespace
-        equipment_id: IM-01
-        tag: temperature_c
+The mapping (:mod:`~plantloop.collect.connectors.opcua_mapping`, file format in
+:mod:`plantloop.collect.config`) names each variable's equipment and tag.
 
 Data changes arrive through one subscription with a large queue per monitored item (nothing is dropped
 between publish cycles) and land in batches. On a lost connection the collector reconnects with back-off
@@ -22,15 +17,14 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import yaml
 from asyncua import ua
 from asyncua.client.client import Client
 from asyncua.ua.uaerrors import UaError
 
 from plantloop.collect.batch import CandidateBatch
+from plantloop.collect.connectors.opcua_mapping import NodeMapping, OpcUaMapping
 from plantloop.collect.contracts import SourceKind
 from plantloop.collect.errors import InvalidSourceInput
 from plantloop.collect.errors import QuarantineReason as R
@@ -49,44 +43,6 @@ TWIN_TAGS = {
     "Current": "current_a",
     "GoodCount": "qty_good_total",
 }
-
-
-@dataclass(frozen=True)
-class NodeMapping:
-    browse_path: str
-    equipment_id: str
-    tag: str
-
-
-@dataclass(frozen=True)
-class OpcUaMapping:
-    endpoint: str
-    nodes: list[NodeMapping]
-    source: str = "opcua:plant"
-    queue_size: int = 10_000
-    publishing_interval_ms: int = 100
-
-    @classmethod
-    def load(cls, path: Path | str) -> OpcUaMapping:
-        try:
-            doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-            nodes = [
-                NodeMapping(str(n["browse_path"]), str(n["equipment_id"]), str(n["tag"]))
-                for n in doc["nodes"]
-            ]
-            extra = {k: doc[k] for k in ("source", "queue_size", "publishing_interval_ms") if k in doc}
-            return cls(str(doc["endpoint"]), nodes, **extra)
-        except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-            raise InvalidSourceInput(f"invalid OPC UA mapping {path}: {exc}") from None
-
-    def to_yaml(self) -> str:
-        doc = {
-            "endpoint": self.endpoint,
-            "source": self.source,
-            "queue_size": self.queue_size,
-            "nodes": [n.__dict__ for n in self.nodes],
-        }
-        return yaml.safe_dump(doc, sort_keys=False)
 
 
 async def browse(endpoint: str, *, max_depth: int = 3) -> list[tuple[str, str]]:
