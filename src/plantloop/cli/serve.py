@@ -54,6 +54,10 @@ def up(
     if settings.demo:
         console.print("[yellow]DEMO MODE: demo users (password 'demo') are enabled — never in production.[/]")
     try:
-        uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="info")
+        from plantloop.ui import mount
+
+        app = create_app(container)
+        mount(app, container)  # the web UI on the same app
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
     finally:
         container.close()

@@ -12,6 +12,7 @@ from plantloop.bootstrap import Container
 from plantloop.dataplatform.live.metrics import LiveMetrics
 from plantloop.dataplatform.warehouse.warehouse import Warehouse
 from plantloop.kernel.errors import NotFound
+from plantloop.ui import mount
 
 
 def build_demo_app(container: Container) -> FastAPI:
@@ -29,4 +30,6 @@ def build_demo_app(container: Container) -> FastAPI:
         return set(user.lines) if user.lines is not None else None
 
     metrics = build_metrics_router(warehouse, live=live, scope=scope, dependencies=[require("read")])
-    return create_app(container, extra_routers=[metrics])
+    app = create_app(container, extra_routers=[metrics])
+    mount(app, container)  # the web UI (pages, reports, alerts, forms) on the same app
+    return app

@@ -101,7 +101,8 @@ def frame(viewer: Viewer, path: str, title_key: str) -> Iterator[None]:
         ui.space()
         _language_switch(viewer)
         _user_menu(viewer)
-    drawer = ui.left_drawer(value=None, bordered=True).props("width=220 breakpoint=900")
+    # show-if-above opens it on wide screens in the browser (no round trip to ask for the width)
+    drawer = ui.left_drawer(value=False, bordered=True).props("width=220 breakpoint=900 show-if-above")
     with drawer, ui.list().props("dense padding").classes("w-full"):
         for page in PAGES:
             if not page.in_menu or not viewer.can(page.permission):

@@ -72,7 +72,11 @@ def reports_page(viewer: Viewer, report: str = "") -> None:
             page = await run.io_bound(_page, viewer, chosen.id, params())
         except PlantloopError as exc:
             with result:
-                ui.label(viewer.error_text(exc)).classes("text-negative").props("data-test=report-error")
+                if exc.code == "report_query_failed" and "does not exist" in exc.message:
+                    # The warehouse has not built its reporting tables yet (first build of a new plant).
+                    ui.label(t("reports.not_built")).classes("pl-muted").props("data-test=report-not-built")
+                else:
+                    ui.label(viewer.error_text(exc)).classes("text-negative").props("data-test=report-error")
             return
         if page is None:
             return

@@ -237,6 +237,11 @@ def _table(viewer: Viewer, keys: list[str], name: str, *, rows: int, progress: b
             ' track-color="grey-9"><div class="absolute-full flex flex-center text-xs text-white">'
             "{{ props.value }}%</div></q-linear-progress></q-td>",
         )
+        table.add_slot(
+            "body-cell-due_at",
+            "<q-td :props=\"props\" :class=\"props.row.late ? 'text-red-400 font-bold' : ''\">"
+            "{{ props.value }}</q-td>",
+        )
     return table
 
 
