@@ -22,6 +22,7 @@ TASK_MODULES: dict[str, str] = {
     "nab": "nab",
     "cmapss": "cmapss",
     "ai4i": "ai4i",
+    "rca": "rca",
 }
 
 _registered: dict[str, Evaluator] = {}

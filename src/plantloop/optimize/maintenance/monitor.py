@@ -13,10 +13,12 @@ One :class:`EquipmentMonitor` per machine eats telemetry chunks (any size, any r
    alarm, and keeps it until maintenance is reported (:meth:`maintenance_done`), after which the machine is
    as good as new and its baselines are learned again;
 5. estimates the **health index** (1 = like its baseline, 0.5 at the alarm threshold) and the **remaining
-   useful life**: the score's linear trend over the last ``trend_minutes`` of the alarming mode,
-   extrapolated to the failure level. The failure level is learned from the scores seen just before
-   reported breakdowns (:meth:`failed`); until the fleet has seen one, it is ``failure_level_factor`` times
-   the alarm threshold.
+   useful life**: the score's linear trend over the last ``trend_minutes`` of the load mode (the highest
+   load: wear shows under load, and that mode compares across machines), extrapolated to the failure
+   level. The failure level is learned from the scores seen just before
+   reported breakdowns (:meth:`failed`, pooled over the fleet as multiples of each alarm threshold); until
+   one has been seen the remaining life is unknown (or ``failure_level_factor`` times the threshold when
+   configured).
 
 No label is used: the monitor sees telemetry and what the MES reports (maintenance done, breakdowns).
 """
@@ -44,17 +46,39 @@ class MonitorConfig:
     minute_s: float = 60.0
     min_samples_fraction: float = 0.5
     settle_s: float = 1800.0
+    #: A mode change counts only when the new mode lasts this long (single noisy samples do not restart
+    #: the settling time).
+    min_run_s: float = 30.0
     mode_learning_s: float = 8 * 3600.0
     baseline_minutes: int = 240
     confirm_minutes: int = 10
     confirm_window: int = 15
     trend_minutes: int = 120
-    failure_level_factor: float = 10.0
+    #: Failure level as a multiple of the alarm threshold before any breakdown has been seen (None: the
+    #: remaining life is unknown until the fleet has failed once — a level cannot be guessed from telemetry).
+    failure_level_factor: float | None = None
     #: The threshold is twice the highest smoothed score of the baseline window: a monitor runs for months
     #: and the maximum of many more minutes than the baseline's lies well above the baseline's own maximum.
     detector: DetectorConfig = field(
         default_factory=lambda: DetectorConfig(smoothing_window=20, threshold_factor=2.0)
     )
+
+
+def _debounce(modes: npt.NDArray[np.int64], previous: int, min_run: int) -> npt.NDArray[np.int64]:
+    """Runs of a mode shorter than ``min_run`` samples take the mode before them (the chunk's last run is
+    kept: it may continue in the next chunk)."""
+    if min_run <= 1 or len(modes) == 0:
+        return modes
+    out = modes.copy()
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(out) != 0) + 1])
+    ends = np.concatenate([starts[1:], [len(out)]])
+    current = previous
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        if end - start < min_run and end < len(out) and current != UNKNOWN_MODE:
+            out[start:end] = current
+        else:
+            current = int(out[start])
+    return out
 
 
 @dataclass(frozen=True)
@@ -118,9 +142,21 @@ class EquipmentMonitor:
             self._mode_since_s = (at - self._epoch).total_seconds()
 
     def failed(self, at: datetime) -> None:
-        """A breakdown was reported: remember how far the score had gone (relative to the threshold)."""
-        if self.last is not None and self.last.threshold > 0:
-            self.failure_scores.append(self.last.score / self.last.threshold)
+        """A breakdown was reported: remember how far the load mode's score had gone (in thresholds)."""
+        ratio = self._load_ratio()
+        if ratio is not None:
+            self.failure_scores.append(ratio)
+
+    def _load_mode(self) -> int | None:
+        """The highest-load mode with a baseline: wear is judged under load, comparably across machines."""
+        return max(self._detectors) if self._detectors else None
+
+    def _load_ratio(self) -> float | None:
+        mode = self._load_mode()
+        history = self._history.get(mode) if mode is not None else None
+        if mode is None or not history:
+            return None
+        return history[-1][1] / self._detectors[mode].threshold
 
     # ---- telemetry -------------------------------------------------------------------------------
     def add_chunk(
@@ -150,8 +186,8 @@ class EquipmentMonitor:
     def _score(self, times: FloatArray, values: FloatArray, interval_s: float) -> list[HealthPoint]:
         cfg = self.config
         load = values[:, cfg.channels.index(cfg.load_channel)]
-        modes = self.modes.assign(load)
         previous, since = self._mode_prev, self._mode_since_s
+        modes = _debounce(self.modes.assign(load), previous, max(1, round(cfg.min_run_s / interval_s)))
         changes = np.flatnonzero(np.diff(np.concatenate([[previous], modes])) != 0)
         starts = np.concatenate([[since], times[changes]]) if len(changes) else np.array([since])
         segment = np.searchsorted(changes, np.arange(len(times)), side="right")
@@ -237,19 +273,20 @@ class EquipmentMonitor:
 
     # ---- the current view -------------------------------------------------------------------------
     def failure_level(self, fleet_ratios: list[float] | None = None) -> float | None:
-        if self.last is None:
+        """The load mode's score at which the machine is expected to fail."""
+        mode = self._load_mode()
+        if mode is None:
             return None
         ratios = fleet_ratios if fleet_ratios else self.failure_scores
         factor = float(np.median(ratios)) if ratios else self.config.failure_level_factor
-        return factor * self.last.threshold
+        return None if factor is None else factor * self._detectors[mode].threshold
 
     def rul_h(self, fleet_ratios: list[float] | None = None) -> float | None:
-        """Hours until the trend of the alarming mode's score reaches the failure level (None: no trend)."""
-        if self.last is None or not self.last.alarm:
-            return None
-        history = self._history.get(self.last.mode)
+        """Hours until the linear trend of the load mode's score reaches the failure level (None: unknown)."""
+        mode = self._load_mode()
         level = self.failure_level(fleet_ratios)
-        if not history or len(history) < 10 or level is None:
+        history = self._history.get(mode) if mode is not None else None
+        if self.warning_since is None or level is None or not history or len(history) < 10:
             return None
         t = np.array([h[0] for h in history])
         s = np.array([h[1] for h in history])

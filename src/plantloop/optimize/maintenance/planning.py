@@ -4,8 +4,9 @@
 (:class:`~plantloop.optimize.proposals.Proposal`) of kind ``maintenance_order``:
 
 - the **window** starts as soon as possible (``now + lead``); when the spare-part kit is not on hand it
-  starts when the kit is expected — unless the estimated remaining life runs out first, in which case the
-  window stays early and the proposal says the parts are short (a person decides);
+  starts when the kit is expected if the estimated remaining life lasts until then — otherwise (or when
+  the remaining life is unknown) it stays early and the proposal says the parts are short (a person
+  decides);
 - the **command** is a ``CreateMaintenanceOrder`` (kind ``predictive``) with the window as its planned
   start and duration, so the MES holds the order and the scheduler removes the capacity;
 - the **evidence** is what the monitor saw (score, threshold, health, trend RUL, since when) and the kit
@@ -63,10 +64,14 @@ def plan_predictive_maintenance(
     start = now + cfg.lead
     parts: KitCheck | None = check_kit(stock, kit, now) if stock is not None and kit else None
     parts_short = parts is not None and not parts.available
-    if parts is not None and parts.ready_at is not None and parts.ready_at > start:
-        deadline = now + timedelta(hours=status.rul_h) if status.rul_h is not None else None
-        if deadline is None or parts.ready_at < deadline:
-            start = parts.ready_at
+    ready = parts.ready_at if parts is not None else None
+    if (
+        ready is not None
+        and ready > start
+        and status.rul_h is not None
+        and ready < now + timedelta(hours=status.rul_h)
+    ):
+        start = ready  # there is time enough to wait for the parts
     end = start + cfg.duration
     rul = f"{status.rul_h:.1f} h" if status.rul_h is not None else "unknown"
     reason = f"anomaly warning since {since:%Y-%m-%d %H:%M}: health {status.health:.2f}, remaining life {rul}"

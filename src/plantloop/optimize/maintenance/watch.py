@@ -17,8 +17,10 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from plantloop.kernel.clock import ensure_utc
+from plantloop.kernel.errors import InvalidInput
 from plantloop.mes.domain import commands as c
 from plantloop.optimize.maintenance.monitor import EquipmentMonitor, HealthStatus, MonitorConfig
 from plantloop.optimize.maintenance.planning import (
@@ -75,6 +77,36 @@ class PredictiveMaintenanceWatcher:
         self, equipment_id: str, start_at: datetime, interval_s: float, arrays: Mapping[str, np.ndarray]
     ) -> None:
         self.monitor(equipment_id).add_chunk(start_at, interval_s, arrays)
+
+    def ingest_rows(self, rows: pd.DataFrame) -> int:
+        """Long-format telemetry (``equipment_id, tag, value, measured_at`` — e.g. ``dwd_telemetry`` or the
+        MQTT landing), pivoted to one row per instant and fed per machine in time order; returns samples."""
+        needed = {"equipment_id", "tag", "value", "measured_at"}
+        if not needed <= set(rows.columns):
+            raise InvalidInput(
+                f"telemetry rows need columns {sorted(needed)}", missing=sorted(needed - set(rows.columns))
+            )
+        fed = 0
+        channels = list(self.monitor_config.channels)
+        for equipment_id, part in rows.dropna(subset=["equipment_id"]).groupby("equipment_id", sort=True):
+            wide = part.pivot_table(
+                index="measured_at", columns="tag", values="value", aggfunc="mean"
+            ).sort_index()
+            wide = wide.reindex(columns=channels).dropna()
+            if len(wide) < 2:
+                continue
+            stamps = pd.to_datetime(wide.index, utc=True)
+            steps = np.diff(stamps.asi8) / 1e9
+            interval_s = float(np.median(steps))
+            breaks = np.flatnonzero(steps > 1.5 * interval_s) + 1  # gaps: feed each regular run on its own
+            for block in np.split(np.arange(len(wide)), breaks):
+                self.monitor(str(equipment_id)).add_chunk(
+                    stamps[block[0]].to_pydatetime(),
+                    interval_s,
+                    {c: wide[c].to_numpy(dtype=float)[block] for c in channels},
+                )
+            fed += len(wide)
+        return fed
 
     def observe(self, command: c.Command) -> None:
         """A command as the MES received it (the twin's shop floor)."""

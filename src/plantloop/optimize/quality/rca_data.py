@@ -3,7 +3,9 @@ for the signal and a boolean *exposure* per candidate cause.
 
 A defect signal (:class:`DefectSignal`) names a defect code (or any), a time window and optionally a
 product. The population is every operation completed in the window that worked on that product (its own
-work orders and the child work orders that fed them). For each operation:
+work orders and the child work orders that fed them), at the routing steps (product, step) that reported
+the defect at least once — a defect is found where it is inspected or tested; the step that finds it is
+not its cause, and a step that never reports it adds nothing to the contrast. For each operation:
 
 - ``units``: units processed (good + scrap) plus units inspected after it;
 - ``defects``: scrapped units reported with the signal's defect code plus defective inspected units with it.
@@ -179,6 +181,23 @@ def _upstream_lots(ledger: QualityLedger, ops: pd.DataFrame) -> list[frozenset[s
     return out
 
 
+def _detecting_steps(ledger: QualityLedger, ops: pd.DataFrame, code: str | None) -> np.ndarray:
+    """Operations of the routing steps (product, step) that reported ``code`` at least once in the window:
+    a defect is found where it is inspected or tested, and a step that never reports it cannot contrast."""
+    scrap = ops["qty_scrap"].to_numpy(dtype=float) > 0
+    if code is not None:
+        scrap &= (ops["scrap_defect_code"] == code).to_numpy()
+    inspections = ledger.inspections_frame()
+    if not inspections.empty:
+        found = inspections["qty_defective"] > 0
+        if code is not None:
+            found &= inspections["defect_code"] == code
+        scrap |= ops["operation_id"].isin(set(inspections.loc[found, "operation_id"])).to_numpy()
+    step = ops["material_id"].astype(str) + "#" + ops["seq"].astype(str)
+    detecting = set(step[scrap])
+    return np.asarray(step.isin(detecting).to_numpy(), dtype=bool)
+
+
 def build_observations(
     ledger: QualityLedger,
     signal: DefectSignal,
@@ -189,6 +208,9 @@ def build_observations(
 ) -> Observations:
     """The population, its defect counts and every candidate with enough exposed units to be judged."""
     ops = _population(ledger, signal)
+    detecting = _detecting_steps(ledger, ops, signal.defect_code)
+    if detecting.any():
+        ops = ops.loc[detecting].reset_index(drop=True)
     units, defects = _defect_counts(ledger, ops, signal.defect_code)
     everyone = np.ones(len(ops), dtype=bool)
     candidates: list[Candidate] = []

@@ -11,6 +11,7 @@ machine — and returns the plan as pinned dispatch lists. Each call's figures a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from plantloop.optimize.scheduling.shop import (
     MachineState,
     OperationState,
     OrderState,
+    Outage,
     ShopProblem,
     build_shop_problem,
 )
@@ -34,7 +36,9 @@ from plantloop.sim.policies import PlantSnapshot
 PACE_BOUNDS = (0.8, 1.5)
 
 
-def shop_from_snapshot(snapshot: PlantSnapshot, *, unit_s: float = 60.0) -> ShopProblem:
+def shop_from_snapshot(
+    snapshot: PlantSnapshot, *, unit_s: float = 60.0, outages: Iterable[Outage] = ()
+) -> ShopProblem:
     """The simulator's snapshot as a plant scheduling problem (origin = the snapshot's time). Run times
     are the standard ones scaled by the pace observed on completed operations."""
     now = snapshot.now_s
@@ -82,7 +86,7 @@ def shop_from_snapshot(snapshot: PlantSnapshot, *, unit_s: float = 60.0) -> Shop
         )
         for m in snapshot.machines
     ]
-    return build_shop_problem(orders.values(), operations, machines, axis, name=f"twin@{now:.0f}")
+    return build_shop_problem(orders.values(), operations, machines, axis, outages, name=f"twin@{now:.0f}")
 
 
 def carry_forward(shop: ShopProblem, previous: dict[str, tuple[str, float]]) -> Schedule | None:
@@ -121,13 +125,21 @@ class ApsDispatch:
     unit_s: float = 60.0
     pin_equipment: bool = True
     pin_ahead: int | None = None
+    #: planned or predicted maintenance windows to plan around, as ``(equipment_id, start_s, end_s)`` in
+    #: sim seconds (e.g. the maintenance module's predicted windows), asked for on every call
+    windows: Callable[[PlantSnapshot], Iterable[tuple[str, float, float]]] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     _previous: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def __call__(self, snapshot: PlantSnapshot) -> list[DispatchEntry]:
         if not snapshot.operations:
             return []
-        shop = shop_from_snapshot(snapshot, unit_s=self.unit_s)
+        outages = [
+            Outage(eq, start - snapshot.now_s, end - snapshot.now_s, "maintenance")
+            for eq, start, end in (self.windows(snapshot) if self.windows is not None else ())
+            if end > snapshot.now_s
+        ]
+        shop = shop_from_snapshot(snapshot, unit_s=self.unit_s, outages=outages)
         params = SolveParams(
             time_limit_s=self.wall_limit_s,
             num_workers=1,

@@ -1,0 +1,456 @@
+"""Benchmark of lot genealogy traces over a plant's whole history (target: p95 ≤ 50 ms at 1 million lots).
+
+Builds a synthetic history shaped like the reference plant — products made of two sub-assemblies, each
+made of a molded part, each level consuming purchased lots from several suppliers (a purchased lot feeds
+about ``--fanout`` produced lots; at every lot change a consumer takes from two lots) — into the MES's own
+tables (``plantloop.mes.orm``: lots, genealogy_edges, operations, work_orders) in SQLite, plus a table of
+the process parameters reported with each operation (what the warehouse holds). Then, on the same random
+query set:
+
+- **baseline 1**: recursive SQL on the MES store — ``WITH RECURSIVE`` over the indexed edge table, joined
+  to lots, operations, parameters and work orders (three statements per trace: lots, edges, operations);
+- **baseline 2**: the same SQL on the warehouse engine (DuckDB, the tables copied in, no indexes — how a
+  data platform typically answers a trace);
+- **plantloop**: the genealogy index (``optimize.quality.genealogy_index``) loaded once from the MES tables
+  (load time reported), traced with ``GenealogyTracer``.
+
+Backward traces start at random product lots (every component lot, supplier, operation, machine, operator,
+shift and parameter); forward traces at random purchased lots (every lot it reached, end lots, shipments).
+Both sides must return the same lots and operations (checked on every query).
+
+    .venv/bin/python bench/genealogy.py [--lots 1000000] [--queries 300] [--db PATH] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from rich.progress import Progress
+
+from plantloop.mes import orm
+from plantloop.mes.masterdata import load_reference_plant
+from plantloop.optimize.quality.genealogy import GenealogyTracer
+from plantloop.optimize.quality.sources import index_from_mes_store
+
+START = datetime(2025, 1, 6, tzinfo=UTC)
+#: purchased material → supplier, for each consuming level
+PURCHASED = {
+    "product": [("CP-CORD", "SUP-KE"), ("PK-BOX", "SUP-PK")],
+    "sub": [("CP-HEATER", "SUP-KE"), ("RM-SS304", "SUP-SS")],
+    "part": [("RM-PP", "SUP-HX")],
+}
+MACHINES = {
+    "product": ["AS-11", "AS-12", "AS-21"],
+    "sub": ["WD-01", "PR-01", "PR-02"],
+    "part": ["IM-01", "IM-02"],
+}
+OPS = {"product": 3, "sub": 2, "part": 1}
+PARAMS = {"product": "screw_torque_nm", "sub": "weld_current_a", "part": "melt_temperature_c"}
+
+
+def _stamp(seconds: float) -> str:
+    """SQLite storage of the MES's UTC datetimes (naive UTC text)."""
+    return (START + timedelta(seconds=seconds)).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+LOT_COLUMNS = (
+    "id",
+    "material_id",
+    "lot_kind",
+    "qty",
+    "status",
+    "held",
+    "supplier_id",
+    "supplier_lot_ref",
+    "work_order_id",
+    "created_at",
+)
+EDGE_COLUMNS = ("produced_lot_id", "idx", "component_lot_id", "qty", "operation_id", "at")
+OP_COLUMNS = (
+    "id",
+    "work_order_id",
+    "seq",
+    "name",
+    "work_center_ids",
+    "work_center_id",
+    "status",
+    "equipment_id",
+    "operator_id",
+    "started_at",
+    "completed_at",
+    "qty_good",
+    "qty_scrap",
+    "paused_by_downtime",
+)
+WO_COLUMNS = (
+    "id",
+    "material_id",
+    "qty",
+    "due_at",
+    "priority",
+    "status",
+    "held",
+    "parent_work_order_id",
+    "sales_order_id",
+    "customer",
+    "created_at",
+    "completed_at",
+    "qty_good",
+    "qty_scrap",
+)
+
+
+class HistoryWriter:
+    """Generates product trees and writes them in batches."""
+
+    def __init__(self, conn: sqlite3.Connection, fanout: int, seed: int) -> None:
+        self.conn = conn
+        self.fanout = fanout
+        self.rng = np.random.default_rng(seed)
+        self.rows: dict[str, list[tuple[Any, ...]]] = {
+            k: [] for k in ("lots", "edges", "ops", "params", "wos")
+        }
+        self.purchased: dict[str, int] = {}
+        self.consumers: dict[str, int] = {}
+        self.edge_idx: dict[str, int] = {}
+
+    def edge(self, produced: str, component: str, operation_id: str, t: float) -> None:
+        idx = self.edge_idx.get(produced, 0)
+        self.edge_idx[produced] = idx + 1
+        self.rows["edges"].append((produced, idx, component, 1.0, operation_id, _stamp(t)))
+
+    def purchased_lots(self, material: str, supplier: str, t: float) -> list[str]:
+        n = self.consumers.get(material, 0)
+        self.consumers[material] = n + 1
+        first = n // self.fanout
+        out = []
+        for k in [first] + ([first + 1] if n % self.fanout == self.fanout - 1 else []):
+            lot_id = f"PL-{material}-{k:07d}"
+            if k >= self.purchased.get(material, 0):
+                self.purchased[material] = k + 1
+                self.rows["lots"].append(
+                    (
+                        lot_id,
+                        material,
+                        "purchased",
+                        500.0,
+                        "available",
+                        0,
+                        supplier,
+                        f"{supplier}-{k}",
+                        None,
+                        _stamp(t - 86400),
+                    )
+                )
+            out.append(lot_id)
+        return out
+
+    def make(
+        self,
+        level: str,
+        wo: str,
+        material: str,
+        t: float,
+        parent: str | None,
+        so: str | None,
+        customer: str | None,
+    ) -> str:
+        lot_id = f"LOT-{wo}"
+        stamp = _stamp(t)
+        self.rows["lots"].append((lot_id, material, "produced", 100.0, "available", 0, None, None, wo, stamp))
+        self.rows["wos"].append(
+            (wo, material, 100, stamp, 5, "completed", 0, parent, so, customer, stamp, stamp, 100, 0)
+        )
+        for k in range(OPS[level]):
+            op_id = f"{wo}/{10 * (k + 1):03d}"
+            machine = MACHINES[level][int(self.rng.integers(len(MACHINES[level])))]
+            operator = f"E{int(self.rng.integers(60)):03d}"
+            self.rows["ops"].append(
+                (
+                    op_id,
+                    wo,
+                    10 * (k + 1),
+                    "op",
+                    "WC",
+                    "WC",
+                    "completed",
+                    machine,
+                    operator,
+                    _stamp(t + 3600 * k),
+                    _stamp(t + 3600 * (k + 1)),
+                    100,
+                    int(self.rng.integers(3)),
+                    0,
+                )
+            )
+            self.rows["params"].append((op_id, PARAMS[level], float(self.rng.normal(100.0, 1.0))))
+            if k == 0:
+                for material_id, supplier in PURCHASED[level]:
+                    for component in self.purchased_lots(material_id, supplier, t):
+                        self.edge(lot_id, component, op_id, t)
+        return lot_id
+
+    def product_tree(self, p: int) -> None:
+        t = p * 120.0
+        top = f"WO-{p:07d}"
+        product_lot = self.make("product", top, f"P-{p % 20:02d}", t, None, f"SO-{p:07d}", f"C-{p % 50:02d}")
+        for s in range(2):
+            sub_wo = f"{top}~SA-{s}"
+            sub_lot = self.make("sub", sub_wo, f"SA-{s}", t - 7200, top, None, None)
+            part_wo = f"{sub_wo}~PT"
+            part_lot = self.make("part", part_wo, "PT-HOUSE", t - 14400, sub_wo, None, None)
+            self.edge(sub_lot, part_lot, f"{sub_wo}/010", t - 7200)
+            self.edge(product_lot, sub_lot, f"{top}/010", t)
+
+    def flush(self) -> None:
+        sql = "INSERT INTO {} ({}) VALUES ({})"
+        for key, table, columns in (
+            ("lots", "lots", LOT_COLUMNS),
+            ("edges", "genealogy_edges", EDGE_COLUMNS),
+            ("ops", "operations", OP_COLUMNS),
+            ("params", "bench_operation_parameters", ("operation_id", "name", "value")),
+            ("wos", "work_orders", WO_COLUMNS),
+        ):
+            self.conn.executemany(
+                sql.format(table, ",".join(columns), ",".join("?" * len(columns))), self.rows[key]
+            )
+            self.rows[key].clear()
+
+
+def build_history(db: Path, lots_target: int, fanout: int, seed: int) -> dict[str, int]:
+    """Write the synthetic history into ``db`` (MES tables + parameters); return the row counts."""
+    purchased_edges = sum(
+        len(v) * n for v, n in ((PURCHASED["product"], 1), (PURCHASED["sub"], 2), (PURCHASED["part"], 2))
+    )
+    products = int(lots_target / (5 + purchased_edges / fanout))
+    engine = sa.create_engine(f"sqlite:///{db}")
+    orm.metadata.create_all(engine)
+    engine.dispose()
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE bench_operation_parameters (operation_id TEXT, name TEXT, value REAL)")
+    conn.execute("CREATE INDEX ix_bench_parameters ON bench_operation_parameters (operation_id)")
+    writer = HistoryWriter(conn, fanout, seed)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("writing the history", total=products)
+        for p in range(products):
+            writer.product_tree(p)
+            if len(writer.rows["lots"]) > 100_000:
+                writer.flush()
+                bar.update(task, completed=p + 1)
+        writer.flush()
+    conn.commit()
+    sizes = {
+        table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        for table in ("lots", "genealogy_edges", "operations", "bench_operation_parameters", "work_orders")
+    }
+    conn.close()
+    return sizes
+
+
+BACKWARD_LOTS = """
+WITH RECURSIVE walk(lot_id, depth) AS (
+  SELECT ?, 0
+  UNION
+  SELECT e.component_lot_id, w.depth + 1 FROM genealogy_edges e JOIN walk w ON e.produced_lot_id = w.lot_id
+  WHERE w.depth < 20
+)
+SELECT l.id, l.material_id, l.lot_kind, l.supplier_id, l.supplier_lot_ref, l.work_order_id, d.depth
+FROM (SELECT lot_id, min(depth) AS depth FROM walk GROUP BY lot_id) d JOIN lots l ON l.id = d.lot_id
+"""
+BACKWARD_EDGES = """
+WITH RECURSIVE walk(lot_id, depth) AS (
+  SELECT ?, 0
+  UNION
+  SELECT e.component_lot_id, w.depth + 1 FROM genealogy_edges e JOIN walk w ON e.produced_lot_id = w.lot_id
+  WHERE w.depth < 20
+)
+SELECT DISTINCT e.produced_lot_id, e.component_lot_id, e.qty, e.operation_id, e.at
+FROM walk w JOIN genealogy_edges e ON e.produced_lot_id = w.lot_id
+"""
+BACKWARD_OPS = """
+WITH RECURSIVE walk(lot_id, depth) AS (
+  SELECT ?, 0
+  UNION
+  SELECT e.component_lot_id, w.depth + 1 FROM genealogy_edges e JOIN walk w ON e.produced_lot_id = w.lot_id
+  WHERE w.depth < 20
+)
+SELECT o.id, o.work_order_id, o.equipment_id, o.operator_id, o.started_at, o.completed_at, o.qty_good,
+       o.qty_scrap, p.name, p.value
+FROM (SELECT DISTINCT lot_id FROM walk) w JOIN lots l ON l.id = w.lot_id
+JOIN operations o ON o.work_order_id = l.work_order_id
+LEFT JOIN bench_operation_parameters p ON p.operation_id = o.id
+"""
+FORWARD_LOTS = """
+WITH RECURSIVE walk(lot_id, depth) AS (
+  SELECT ?, 0
+  UNION
+  SELECT e.produced_lot_id, w.depth + 1 FROM genealogy_edges e JOIN walk w ON e.component_lot_id = w.lot_id
+  WHERE w.depth < 20
+)
+SELECT l.id, l.material_id, d.depth,
+       NOT EXISTS (SELECT 1 FROM genealogy_edges x WHERE x.component_lot_id = l.id) AS is_end,
+       wo.sales_order_id, wo.customer
+FROM (SELECT lot_id, min(depth) AS depth FROM walk GROUP BY lot_id) d JOIN lots l ON l.id = d.lot_id
+LEFT JOIN work_orders wo ON wo.id = l.work_order_id
+"""
+FORWARD_EDGES = """
+WITH RECURSIVE walk(lot_id, depth) AS (
+  SELECT ?, 0
+  UNION
+  SELECT e.produced_lot_id, w.depth + 1 FROM genealogy_edges e JOIN walk w ON e.component_lot_id = w.lot_id
+  WHERE w.depth < 20
+)
+SELECT DISTINCT e.produced_lot_id, e.component_lot_id, e.qty, e.operation_id, e.at
+FROM walk w JOIN genealogy_edges e ON e.component_lot_id = w.lot_id
+"""
+
+
+def sql_backward(conn: Any, lot_id: str) -> tuple[set[str], set[str]]:
+    lots = conn.execute(BACKWARD_LOTS, (lot_id,)).fetchall()
+    conn.execute(BACKWARD_EDGES, (lot_id,)).fetchall()
+    ops = conn.execute(BACKWARD_OPS, (lot_id,)).fetchall()
+    return {r[0] for r in lots} - {lot_id}, {r[0] for r in ops}
+
+
+def sql_forward(conn: Any, lot_id: str) -> tuple[set[str], set[str]]:
+    lots = conn.execute(FORWARD_LOTS, (lot_id,)).fetchall()
+    conn.execute(FORWARD_EDGES, (lot_id,)).fetchall()
+    return {r[0] for r in lots} - {lot_id}, {r[0] for r in lots if r[3] and r[0] != lot_id}
+
+
+def _warehouse_copy(conn: sqlite3.Connection) -> Any:
+    """The same tables in an in-memory DuckDB (the warehouse engine), without indexes."""
+    import duckdb
+
+    duck = duckdb.connect()
+    for table in ("lots", "genealogy_edges", "operations", "bench_operation_parameters", "work_orders"):
+        frame = pd.read_sql_query(f"SELECT * FROM {table}", conn)
+        duck.register("incoming", frame)
+        duck.execute(f"CREATE TABLE {table} AS SELECT * FROM incoming")
+        duck.unregister("incoming")
+    return duck
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(1000 * statistics.median(ordered), 3),
+        "p95_ms": round(1000 * ordered[int(0.95 * (len(ordered) - 1))], 3),
+        "max_ms": round(1000 * ordered[-1], 3),
+    }
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - started, out
+
+
+def run(db: Path, lots_target: int, queries: int, fanout: int, seed: int) -> dict[str, Any]:
+    report: dict[str, Any] = {"lots_target": lots_target, "queries": queries, "fanout": fanout}
+    if not db.exists():
+        started = time.perf_counter()
+        report["rows"] = build_history(db, lots_target, fanout, seed)
+        report["write_s"] = round(time.perf_counter() - started, 1)
+    engine = sa.create_engine(f"sqlite:///{db}")
+    conn = sqlite3.connect(db)
+    report["rows"] = {
+        table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        for table in ("lots", "genealogy_edges", "operations", "bench_operation_parameters")
+    }
+    started = time.perf_counter()
+    parameters = pd.read_sql_query("SELECT operation_id, name, value FROM bench_operation_parameters", conn)
+    index = index_from_mes_store(engine, plant=load_reference_plant(), parameters=parameters)
+    report["index_load_s"] = round(time.perf_counter() - started, 1)
+    tracer = GenealogyTracer(index)
+    rng = np.random.default_rng(seed + 1)
+    products = [r[0] for r in conn.execute("SELECT id FROM lots WHERE id LIKE 'LOT-WO-_______'")]
+    purchased = [r[0] for r in conn.execute("SELECT id FROM lots WHERE lot_kind = 'purchased'")]
+    backward = [products[i] for i in rng.integers(len(products), size=queries)]
+    forward = [purchased[i] for i in rng.integers(len(purchased), size=queries)]
+    duck = _warehouse_copy(conn)
+    keys = ("sql_backward", "sql_forward", "duck_backward", "duck_forward", "index_backward", "index_forward")
+    timings: dict[str, list[float]] = {k: [] for k in keys}
+    duck_queries = min(queries, 60)
+    mismatches = 0
+    sizes = {"backward_lots": [], "backward_operations": [], "forward_lots": [], "forward_end_lots": []}
+    with Progress(transient=True) as bar:
+        task = bar.add_task("tracing", total=2 * queries)
+        for lot_id in backward:
+            t_sql, (sql_lots, sql_ops) = _timed(partial(sql_backward, conn, lot_id))
+            t_ix, trace = _timed(partial(tracer.backward, lot_id))
+            timings["sql_backward"].append(t_sql)
+            timings["index_backward"].append(t_ix)
+            if len(timings["duck_backward"]) < duck_queries:
+                t_duck, (duck_lots, _) = _timed(partial(sql_backward, duck, lot_id))
+                timings["duck_backward"].append(t_duck)
+                mismatches += duck_lots != sql_lots
+            mismatches += {c.lot_id for c in trace.components} != sql_lots
+            mismatches += {o.operation_id for o in trace.operations} != sql_ops
+            sizes["backward_lots"].append(len(trace.components))
+            sizes["backward_operations"].append(len(trace.operations))
+            bar.advance(task)
+        for lot_id in forward:
+            t_sql, (sql_lots, sql_ends) = _timed(partial(sql_forward, conn, lot_id))
+            t_ix, forward_trace = _timed(partial(tracer.forward, lot_id))
+            timings["sql_forward"].append(t_sql)
+            timings["index_forward"].append(t_ix)
+            if len(timings["duck_forward"]) < duck_queries:
+                t_duck, (duck_lots, _) = _timed(partial(sql_forward, duck, lot_id))
+                timings["duck_forward"].append(t_duck)
+                mismatches += duck_lots != sql_lots
+            mismatches += {c.lot_id for c in forward_trace.affected} != sql_lots
+            mismatches += {c.lot_id for c in forward_trace.end_lots} != sql_ends
+            sizes["forward_lots"].append(len(forward_trace.affected))
+            sizes["forward_end_lots"].append(len(forward_trace.end_lots))
+            bar.advance(task)
+    conn.close()
+    engine.dispose()
+    report["latency"] = {k: _percentiles(v) for k, v in timings.items()}
+    report["answer_size_mean"] = {k: round(float(np.mean(v)), 1) for k, v in sizes.items()}
+    report["mismatches"] = mismatches
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lots", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--fanout", type=int, default=20, help="produced lots fed by one purchased lot")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db", type=Path, default=None, help="reuse (or create) this SQLite file")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or Path(tmp) / "genealogy.sqlite"
+        report = run(db, args.lots, args.queries, args.fanout, args.seed)
+    lat = report["latency"]
+    print(f"history: {report['rows']}  (index load {report['index_load_s']} s)")
+    for direction in ("backward", "forward"):
+        for key, label in (
+            ("index", "plantloop index"),
+            ("sql", "recursive SQL, SQLite"),
+            ("duck", "recursive SQL, DuckDB"),
+        ):
+            row = lat[f"{key}_{direction}"]
+            print(f"{direction:8s} {label:24s} p50 {row['p50_ms']:9.2f} ms   p95 {row['p95_ms']:9.2f} ms")
+    print(f"answer sizes (mean): {report['answer_size_mean']}; mismatches: {report['mismatches']}")
+    if args.json:
+        print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
