@@ -5,7 +5,8 @@ and the warehouse's numbers against the simulator's own."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -344,3 +345,78 @@ def test_the_cli_prints_dq_per_table_and_partition_and_lineage_to_source_fields(
     assert any("payload.QtyOK" in s for s in data["columns"]["booked_qty_good"]["sources"])
     missing = runner.invoke(app, ["platform", "lineage", "ads_nope", "--warehouse", db, "--json"])
     assert missing.exit_code == 2 and "no table" in missing.output
+
+
+def test_metrics_re_aggregate_per_line_to_what_the_simulator_says(built: Built, api: TestClient) -> None:
+    from tests.integration.dataplatform.truth import shift_truth
+
+    run, plant = built.run, built.run.plant
+    day = plant_day(plant)
+    first, last = (
+        day.day_of(run.start),
+        day.day_of(run.start + timedelta(days=run.sim.config.days) - timedelta(seconds=1)),
+    )
+    by_line: dict[str, list[Any]] = {}
+    for t in shift_truth(run).values():
+        by_line.setdefault(plant.line_of[t.equipment_id], []).append(t)
+    expected: dict[str, dict[str, float | None]] = {}
+    for line, ts in by_line.items():
+        pbt = sum(t.planned_busy_s for t in ts)
+        apt = sum(t.execute_s for t in ts)
+        good, scrap = sum(t.qty_good for t in ts), sum(t.qty_scrap for t in ts)
+        failures = sum(t.failures for t in ts)
+        expected[line] = {
+            "oee": sum(t.ideal_output_s for t in ts) / pbt * good / (good + scrap),
+            "availability": apt / pbt,
+            "performance": sum(t.ideal_output_s for t in ts) / apt,
+            "capacity_utilization": apt / sum(t.calendar_s for t in ts),
+            "throughput_rate": good / (apt / 3600),
+            "scrap_rate": scrap / (good + scrap),
+            "mtbf_h": apt / 3600 / failures if failures else None,
+            "mttr_h": sum(t.repair_s for t in ts) / 3600 / failures if failures else None,
+        }
+    assert any(e["mtbf_h"] for e in expected.values())
+    for metric in expected["FAB"]:
+        body = api.get(
+            f"/api/v1/metrics/{metric}", params={"period": f"{first}..{last}", "group_by": "line"}
+        ).json()
+        got = {r["line"]: r["value"] for r in body["rows"]}
+        for line, values in expected.items():
+            want = values[metric]
+            assert got[line] == (None if want is None else pytest.approx(want, rel=1e-9)), (metric, line)
+
+
+def test_first_pass_yield_and_order_metrics_match_the_simulators_records(
+    built: Built, api: TestClient
+) -> None:
+    run, plant = built.run, built.run.plant
+    day = plant_day(plant)
+    equipment_of = run.equipment_of_operation()
+    inspected: dict[str, tuple[datetime, int, int]] = {}
+    for e in sorted(run.clean_events("InspectionRecorded"), key=lambda e: e["occurred_at"]):
+        inspected.setdefault(e["operation_id"], (datetime.fromisoformat(e["occurred_at"]), e["qty_inspected"],
+                                                 e["qty_defective"]))  # fmt: skip
+    first_day = day.day_of(run.start)
+    last_day = day.day_of(run.start + timedelta(days=run.sim.config.days) - timedelta(seconds=1))
+    passed: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for op, (at, n, bad) in inspected.items():
+        if first_day <= day.day_of(at) <= last_day:
+            line = plant.line_of[equipment_of[op]]
+            total[line] += n
+            passed[line] += n - bad
+    body = api.get(
+        "/api/v1/metrics/first_pass_yield", params={"period": f"{first_day}..{last_day}", "group_by": "line"}
+    ).json()
+    assert {r["line"]: r["value"] for r in body["rows"]} == pytest.approx(
+        {k: passed[k] / total[k] for k in total}
+    )
+    start = run.start
+    done = [wo for wo in run.sim.plant.records.work_orders if wo.completed_s is not None]
+    on_time = sum(1 for wo in done if wo.completed_s <= wo.due_s)
+    lead_h = sum(wo.completed_s - wo.released_s for wo in done) / len(done) / 3600
+    period = f"{day.day_of(start) - timedelta(days=1)}..{last_day + timedelta(days=1)}"
+    otd = api.get("/api/v1/metrics/on_time_delivery", params={"period": period}).json()["rows"][0]["value"]
+    lead = api.get("/api/v1/metrics/order_lead_time_h", params={"period": period}).json()["rows"][0]["value"]
+    assert otd == pytest.approx(on_time / len(done))
+    assert lead == pytest.approx(lead_h)

@@ -16,7 +16,7 @@ plain Python so that a reader can check them against ISO 22400-2:
 - availability = APT / PBT, performance = ideal output time / APT, quality = good / produced units of the
   operations completed in the shift, OEE = availability × performance × quality.
 
-What the MES cannot know is left out of comparisons: a machine's state before its first reported event.
+Every machine is idle before its first reported event (the MES registers machines idle).
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ class ShiftTruth:
     qty_good: int = 0
     qty_scrap: int = 0
     failures: int = 0
+    repair_s: float = 0.0  # whole duration of the breakdowns that ended in the shift
 
     @property
     def planned_busy_s(self) -> float:
@@ -88,7 +89,7 @@ class ShiftTruth:
 
 
 def shift_truth(run: PlantRun) -> dict[tuple[str, datetime], ShiftTruth]:
-    """Every (machine, shift) of the run whose shift starts after the machine's first reported event."""
+    """Every (machine, shift) of the plant whose shift lies inside the run."""
     plant, sim = run.plant, run.sim
     end = run.start + timedelta(days=sim.config.days)
     at = datetime.fromisoformat
@@ -99,7 +100,6 @@ def shift_truth(run: PlantRun) -> dict[tuple[str, datetime], ShiftTruth]:
     machine_of: dict[str, str] = {}
     execute: dict[str, list[Span]] = defaultdict(list)  # operation -> executing spans
     busy: dict[str, list[Span]] = defaultdict(list)  # machine -> an operation is on it (running or paused)
-    first_seen: dict[str, datetime] = {}
     running_since: dict[str, datetime] = {}
     started_at: dict[str, datetime] = {}
     completed: dict[str, tuple[datetime, int, int]] = {}
@@ -107,7 +107,6 @@ def shift_truth(run: PlantRun) -> dict[tuple[str, datetime], ShiftTruth]:
         op, when = e["operation_id"], at(e["occurred_at"])
         if e["type"] == "OperationStarted":
             machine_of[op] = e["equipment_id"]
-            first_seen.setdefault(e["equipment_id"], when)
             started_at[op] = running_since[op] = when
         elif e["type"] == "OperationResumed":
             running_since[op] = when
@@ -129,8 +128,6 @@ def shift_truth(run: PlantRun) -> dict[tuple[str, datetime], ShiftTruth]:
             run.start + timedelta(seconds=interval.end_s),
         )
         down[interval.equipment_id].append((span, interval.kind))
-        first_seen.setdefault(interval.equipment_id, span[0])
-        first_seen[interval.equipment_id] = min(first_seen[interval.equipment_id], span[0])
     planned = {r.code: r.planned for r in plant.downtime_reasons}
 
     out: dict[tuple[str, datetime], ShiftTruth] = {}
@@ -140,14 +137,14 @@ def shift_truth(run: PlantRun) -> dict[tuple[str, datetime], ShiftTruth]:
         window = (at(start_text + "+00:00"), at(end_text + "+00:00"))
         if window[0] < run.start or window[1] > end:
             continue
-        for equipment_id, seen in first_seen.items():
-            if seen >= window[0]:
-                continue  # before its first event the MES does not know the machine's state
+        for equipment_id in plant.equipment:
             t = ShiftTruth(equipment_id, window[0], calendar_s=(window[1] - window[0]).total_seconds())
             spans = down.get(equipment_id, [])
             t.planned_downtime_s = sum(_overlap_s(s, window) for s, k in spans if planned.get(k, False))
             t.unplanned_downtime_s = sum(_overlap_s(s, window) for s, k in spans if not planned.get(k, False))
-            t.failures = sum(1 for s, k in spans if k == "BRK" and window[0] <= s[1] < window[1])
+            ended = [s for s, k in spans if k == "BRK" and window[0] <= s[1] < window[1]]
+            t.failures = len(ended)
+            t.repair_s = sum((b - a).total_seconds() for a, b in ended)
             occupied = _union(busy.get(equipment_id, []) + [s for s, _ in spans])
             t.idle_s = t.calendar_s - _total_overlap_s(occupied, window)
             for op, machine in machine_of.items():

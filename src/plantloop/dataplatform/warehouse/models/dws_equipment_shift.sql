@@ -38,14 +38,28 @@ WITH shifts AS (
     SUM(CASE WHEN NOT planned AND ended_in_shift THEN duration_s ELSE 0 END) AS stoppage_time_s
   FROM downtime_overlap
   GROUP BY equipment_id, shift_start_at
+), changes AS (
+  SELECT equipment_id, state, from_state, operation_id, start_at
+  FROM dw.dwd_equipment_state_interval
+  WHERE start_at < CAST(@end_ts AS TIMESTAMP) + INTERVAL '1' DAY
 ), intervals AS (
   -- each state lasts until the machine's next state change (the stored end of an interval that was still
   -- open when its day was built may be stale); one still open lasts at least to the end of the shift
   SELECT
     equipment_id, state, operation_id, start_at,
     LEAD(start_at) OVER (PARTITION BY equipment_id ORDER BY start_at) AS end_at
-  FROM dw.dwd_equipment_state_interval
-  WHERE start_at < CAST(@end_ts AS TIMESTAMP) + INTERVAL '1' DAY
+  FROM (
+    SELECT equipment_id, state, operation_id, start_at FROM changes
+    UNION ALL
+    -- before its first recorded change a machine is in that change's from-state; the MES registers every
+    -- machine idle, so one that never changed state is idle
+    SELECT e.equipment_id, COALESCE(f.from_state, 'idle') AS state, NULL AS operation_id,
+      CAST('1970-01-01 00:00:00' AS TIMESTAMP) AS start_at
+    FROM dw.dim_equipment AS e
+    LEFT JOIN (
+      SELECT equipment_id, MIN_BY(from_state, start_at) AS from_state FROM changes GROUP BY equipment_id
+    ) AS f ON f.equipment_id = e.equipment_id
+  ) AS known
 ), state_time AS (
   SELECT
     sh.equipment_id, sh.shift_start_at, i.state, i.operation_id,
