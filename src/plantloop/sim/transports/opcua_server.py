@@ -1,15 +1,18 @@
 """Serve the twin's machines over OPC UA (asyncua): ``Objects/<line>/<equipment>/{State, Temperature, …}``.
 
 Values are written with their source timestamp, so a client that subscribes sees what a PLC gateway
-would show. The server listens on loopback only unless told otherwise.
+would show. The server listens on loopback only unless told otherwise. :class:`OpcUaTelemetrySink` feeds
+the simulator's telemetry into it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+import asyncio
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from asyncua import ua
 from asyncua.server.server import Server
 
@@ -65,3 +68,40 @@ class TwinOpcUaServer:
 
     async def stop(self) -> None:
         await self.server.stop()
+
+
+#: Simulator signal → the machine's OPC UA variable.
+SIGNAL_VARIABLES = {"temperature_c": "Temperature", "vibration_mm_s": "Vibration", "current_a": "Current"}
+
+
+class OpcUaTelemetrySink:
+    """A :class:`~plantloop.sim.telemetry.TelemetrySink` that writes every sample to the twin server's
+    variables with its source timestamp — a burst per chunk, as a PLC gateway replaying a buffer would.
+
+    The server runs on its own asyncio ``loop`` (thread); :meth:`write` is called from the simulator's
+    thread and waits until the chunk is written. Machines the server does not serve are skipped.
+    """
+
+    def __init__(self, server: TwinOpcUaServer, loop: asyncio.AbstractEventLoop) -> None:
+        self.server = server
+        self.loop = loop
+        self.served = {equipment_id for _line, equipment_id in server.machines}
+        self.written = 0
+
+    def write(
+        self, equipment_id: str, start_at: datetime, interval_s: float, arrays: Mapping[str, np.ndarray]
+    ) -> None:
+        if equipment_id not in self.served:
+            return
+        series = {
+            SIGNAL_VARIABLES[s]: a.astype(float).tolist() for s, a in arrays.items() if s in SIGNAL_VARIABLES
+        }
+        n = len(next(iter(arrays.values())))
+
+        async def burst() -> None:
+            for i in range(n):
+                stamp = start_at + timedelta(seconds=i * interval_s)
+                await self.server.write(equipment_id, {v: values[i] for v, values in series.items()}, stamp)
+
+        asyncio.run_coroutine_threadsafe(burst(), self.loop).result()
+        self.written += n * len(series)
