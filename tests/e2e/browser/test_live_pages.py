@@ -88,11 +88,12 @@ def test_an_operator_runs_an_operation_from_the_phone_terminal(
     assert wo.operations[0].operator_id == "operator_l1"
     page.locator(f"[data-test='qty-good-{op}']").fill("3")
     page.locator(f"[data-test='qty-scrap-{op}']").fill("1")
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "operator_terminal_phone")
     page.locator(f"[data-test='complete-{op}']").click()
     page.wait_for_selector("text=Scrap needs a defect code.")
     page.locator(f"[data-test='defect-{op}']").click()
     page.get_by_role("option", name="D-CRACK").first.click()
-    screenshot(page, "operator_terminal_phone")
     page.locator(f"[data-test='complete-{op}']").click()
     page.wait_for_selector(f"[data-test='running-{op}']", state="detached")
     done = container.queries.work_order("WO-PHONE-1").operations[0]  # type: ignore[union-attr]

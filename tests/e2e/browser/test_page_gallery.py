@@ -3,6 +3,7 @@ screenshots of docs/screenshots come from here and from the other browser tests.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ PAGES = [
     ("quality", "/quality", "[data-test=quality-pareto]", "quality"),
     ("maintenance", "/maintenance", "[data-test=maintenance-equipment]", "maintenance"),
     ("analyst", "/data", "[data-test=data-sources]", "data_platform"),
-    ("manager", "/alerts", "[data-test=alerts-rules]", "alerts"),
+    ("manager", "/alerts", "[data-test=alerts-rules]", "alerts_rules"),
     ("admin", "/admin", "[data-test=admin-users]", "admin"),
     ("admin", "/home", "[data-test=home-welcome]", "home_admin"),
 ]
@@ -83,3 +84,39 @@ def test_the_big_screen_speaks_chinese_for_a_chinese_user(open_as: Any, screensh
     page.goto(page.url.replace("/screen", "/home"))
     page.locator("[data-test=language] button", has_text="EN").click()
     page.wait_for_selector("text=Welcome, maintenance")
+
+
+def test_an_alert_is_acknowledged_on_its_page_and_resolves_with_its_clearing_event(
+    plant: ServedPlant, open_as: Any, screenshot: Any
+) -> None:
+    from plantloop.mes.domain import commands as c
+    from plantloop.reports.alerts import AlertState
+
+    engine = plant.ctx.alerts
+    machine = next(
+        e.id
+        for e in plant.container.queries.equipment_states()
+        if plant.container.plant.line_of[e.id] == "L2"
+        and e.current_operation_id is None
+        and not e.downtime_reason_code
+    )
+    plant.gateway.handle(c.StartDowntime(equipment_id=machine, reason_code="BRK"))
+    for _ in range(100):
+        alert = next((a for a in engine.alerts(AlertState.OPEN) if a.target.endswith(machine)), None)
+        if alert is not None:
+            break
+        time.sleep(0.05)
+    assert alert is not None, "the stop opened no alert"
+    page = open_as("operator", "/alerts")
+    page.wait_for_selector(f"[data-test=ack-{alert.id}]")
+    screenshot(page, "alerts")
+    page.locator(f"[data-test=ack-{alert.id}]").click()
+    page.wait_for_selector(f"[data-test=ack-{alert.id}]", state="detached")
+    acked = engine.get(alert.id)
+    assert acked.state is AlertState.ACKNOWLEDGED and acked.acknowledged_by == "operator"
+    plant.gateway.handle(c.EndDowntime(equipment_id=machine))
+    for _ in range(100):
+        if engine.get(alert.id).state is AlertState.RESOLVED:
+            break
+        time.sleep(0.05)
+    assert engine.get(alert.id).state is AlertState.RESOLVED

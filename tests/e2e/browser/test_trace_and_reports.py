@@ -40,11 +40,12 @@ def test_a_sales_order_traces_to_operations_lots_inspections_and_raw_events(
     assert entries.count() >= len(trace.timeline)
     text = page.inner_text("[data-test=trace-timeline]")
     assert "Started" in text and wo.id in text
+    screenshot(page, "order_traceability")
     page.locator("[data-test=trace-events]").click()
     records = raw_events(plant.container.queries, trace.subjects)
     page.wait_for_selector(f"text=Raw MES events ({len(records)})")
     assert records[0].envelope.type in page.inner_text("[data-test=trace-events]")
-    screenshot(page, "order_traceability")
+    screenshot(page, "order_traceability_raw_events")
 
 
 def test_an_order_of_another_line_is_not_found_for_a_scoped_user(plant: ServedPlant, open_as: Any) -> None:

@@ -77,8 +77,12 @@ def _recent(viewer: Viewer) -> None:
     table.on("rowClick", lambda e: ui.navigate.to(f"/trace?key={quote(e.args[1]['work_order_id'], safe='')}"))
 
 
+_CSS = ".q-timeline__title { font-size: 1rem; line-height: 1.4rem; } .q-timeline__subtitle { opacity: .7; }"
+
+
 def _render(viewer: Viewer, trace: Trace) -> None:
     t = viewer.t
+    ui.add_css(_CSS)
     root = next(wo for wo in trace.orders if wo.id == trace.root)
     with ui.card().classes("w-full").props("data-test=trace-header"):
         with ui.row().classes("w-full items-center gap-6"):
