@@ -70,3 +70,24 @@ def test_the_aps_policy_publishes_feasible_plans_the_plant_executes_and_repeats_
         assert started and started <= listed
         results.append((result.kpis.model_dump(), [c.schedule_version for c in publishes]))
     assert results[0] == results[1]
+
+
+def test_maintenance_windows_handed_to_the_aps_rule_keep_work_off_the_machine(
+    reference_plant: PlantDefinition,
+) -> None:
+    run = SimRun(
+        scenario(days=DAYS, seed=5, telemetry_hz=0.0), plant=reference_plant, policy=make_policy("baseline")
+    )
+    run.advance(6 * 3600.0)
+    snapshot = run.plant.snapshot()
+    free = ApsDispatch(deterministic_time=0.2)(snapshot)
+    # a machine with planned work whose work center has another machine to take it over
+    target = next(
+        e.equipment_id
+        for e in free
+        if e.equipment_id is not None and snapshot.equipment_count[e.work_center_id] > 1
+    )
+    rule = ApsDispatch(deterministic_time=0.2, windows=lambda s: [(target, s.now_s, s.now_s + 3 * 86_400.0)])
+    listed = rule(snapshot)
+    assert listed and all(e.equipment_id != target for e in listed)
+    assert rule.history[-1]["feasible"]

@@ -191,7 +191,10 @@ def build_shop_problem(
             )
         )
     setups, initial = _setups(machines, jobs, classes, axis)
-    unavailable = list(_unavailable(machines, outages, axis, machine_index))
+    busy_until = {
+        fz.machine: fz.start + jobs[k[0]].operations[k[1]].options[0].duration for k, fz in frozen.items()
+    }
+    unavailable = list(_unavailable(machines, outages, axis, machine_index, busy_until))
     problem = Problem(
         jobs=tuple(jobs),
         n_machines=len(machines),
@@ -266,8 +269,13 @@ def _unavailable(
     outages: Iterable[Outage],
     axis: TimeAxis,
     index: Mapping[str, int],
+    busy_until: Mapping[int, int],
 ) -> Iterable[Unavailability]:
-    """Down machines until they are back (a started operation there resumes right then, frozen)."""
+    """Down machines until they are back (a started operation there resumes right then, frozen).
+
+    A planned or predicted outage that would cut into a started operation begins when that operation
+    ends instead (maintenance waits for the running job; its length is kept).
+    """
     for i, m in enumerate(machines):
         if m.available_s > 0:
             end = axis.to_units_ceil(m.available_s)
@@ -276,6 +284,10 @@ def _unavailable(
     for out in outages:
         if out.equipment_id not in index:
             raise SchedulingInputError("outage of unknown equipment", equipment_id=out.equipment_id)
-        start, end = axis.to_units(out.start_s), axis.to_units_ceil(out.end_s)
-        if end > start and end > 0:
-            yield Unavailability(index[out.equipment_id], max(0, start), end, out.reason)
+        mi = index[out.equipment_id]
+        start, end = max(0, axis.to_units(out.start_s)), axis.to_units_ceil(out.end_s)
+        if end <= start:
+            continue
+        if start < busy_until.get(mi, 0):
+            start, end = busy_until[mi], busy_until[mi] + (end - start)
+        yield Unavailability(mi, start, end, out.reason)

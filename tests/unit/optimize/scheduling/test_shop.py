@@ -144,3 +144,11 @@ def test_an_operation_of_an_unknown_order_is_an_error() -> None:
     bad = OperationState("WO-9/010", "WO-9", 10, ("ASSY",), 30, 60.0)
     with pytest.raises(SchedulingInputError):
         _shop(operations=[bad])
+
+
+def test_an_outage_that_would_cut_into_a_started_operation_waits_for_it_to_end() -> None:
+    running = OperationState(
+        "WO-2/010", "WO-2", 10, ("ASSY",), 30, 60.0, started_on="ASSY-1", remaining_s=1200.0
+    )
+    shop = _shop(operations=[running], outages=[Outage("ASSY-1", 0.0, 3600.0)])
+    assert [(u.machine, u.start, u.end) for u in shop.problem.unavailable] == [(0, 20, 80)]
