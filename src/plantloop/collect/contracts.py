@@ -79,7 +79,7 @@ CONTRACTS: dict[SourceKind, dict[str, Contract]] = {
         "event": Contract("event"),
     },
     SourceKind.OPCUA: {"telemetry": Contract("telemetry", {"tag": FieldKind.STRING, "value": FieldKind.ANY})},
-    SourceKind.REST: {"events": Contract("events", id_includes_time=False)},
+    SourceKind.REST: {"events": Contract("events")},
     SourceKind.FILES: {
         "erp_orders": Contract(
             "erp_orders",

@@ -51,9 +51,14 @@ class Landing:
 
     def policy(self, kind: SourceKind) -> ValidationPolicy:
         """The policy of ``kind``: files carry no equipment, and their parser converts every cell by the
-        entity's contract, so their payload fields need no second check."""
+        entity's contract, so their payload fields need no second check; the SQL parsers (REST, files)
+        write the payload from JSON they parsed, so it needs no second JSON check either."""
         files = kind is SourceKind.FILES
-        return self.policies.get(kind) or ValidationPolicy(check_equipment=not files, check_fields=not files)
+        return self.policies.get(kind) or ValidationPolicy(
+            check_equipment=not files,
+            check_fields=not files,
+            check_json=kind not in (SourceKind.REST, SourceKind.FILES),
+        )
 
     def contracts(self, kind: SourceKind, entities: Iterable[str | None] = ()) -> list[Contract]:
         """The contracts a batch is checked against; legacy tables get one open contract per table."""

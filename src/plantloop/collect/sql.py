@@ -21,15 +21,20 @@ from plantloop.kernel.ids import PLANTLOOP_NAMESPACE
 
 _NS_BLOB = "".join(f"\\x{b:02x}" for b in PLANTLOOP_NAMESPACE.bytes)
 
-#: Temporary macros on the store's cursor: ``pl_uuid5(key)`` = UUIDv5 of an already joined key;
-#: ``pl_key_part(text)`` escapes one part as the kernel does; ``pl_ts(json_type, text)`` reads a
-#: source timestamp (ISO-8601 text, naive = UTC, or epoch milliseconds) as TIMESTAMPTZ or NULL.
+#: Temporary macros on the store's cursor: ``pl_uuid_fmt(pl_sha1(key))`` = UUIDv5 of an already joined
+#: key; ``pl_key_part(text)`` escapes one part as the kernel does; ``pl_iso(ts)`` writes a time as the
+#: kernel does; ``pl_ts(json_type, text)`` reads a source timestamp (ISO-8601 text, naive = UTC, or epoch
+#: milliseconds) as TIMESTAMPTZ or NULL.
 MACROS = (
     "CREATE OR REPLACE TEMP MACRO pl_uuid_fmt(x) AS substr(x, 1, 8) || '-' || substr(x, 9, 4) || '-5' || "
     "substr(x, 14, 3) || '-' || substr('89ab', (('0x' || substr(x, 17, 1))::INTEGER & 3) + 1, 1) || "
     "substr(x, 18, 3) || '-' || substr(x, 21, 12)",
     f"CREATE OR REPLACE TEMP MACRO pl_sha1(k) AS sha1('{_NS_BLOB}'::BLOB || encode(k))",
     "CREATE OR REPLACE TEMP MACRO pl_key_part(t) AS replace(t, chr(31), '\\x1f')",
+    # Python's datetime.isoformat() of an aware UTC time, as the kernel ids use it
+    "CREATE OR REPLACE TEMP MACRO pl_iso(ts) AS strftime(ts, '%Y-%m-%dT%H:%M:%S') || CASE "
+    "WHEN microsecond(ts) % 1000000 = 0 THEN '' "
+    "ELSE '.' || lpad(CAST(microsecond(ts) % 1000000 AS VARCHAR), 6, '0') END || '+00:00'",
     "CREATE OR REPLACE TEMP MACRO pl_ts(jt, txt) AS CASE "
     "WHEN jt = 'VARCHAR' THEN (CASE WHEN isfinite(TRY_CAST(txt AS TIMESTAMPTZ)) "
     "  THEN TRY_CAST(txt AS TIMESTAMPTZ) END) "

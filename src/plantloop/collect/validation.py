@@ -31,6 +31,8 @@ class ValidationPolicy:
     check_equipment: bool = True
     #: Off only where the parser itself builds the payload from the contract (CSV / Excel rows).
     check_fields: bool = True
+    #: Off where the parser wrote the payload itself from parsed JSON (it cannot be invalid then).
+    check_json: bool = True
     earliest_year: int = 1990
     latest_year: int = 2200
     extra: tuple[RowCheck, ...] = field(default=())
@@ -55,7 +57,11 @@ class ValidationPolicy:
                 R.OVERSIZED,
                 f"'payload of ' || strlen(payload) || ' bytes exceeds {self.max_payload_bytes}'",
             ),
-            RowCheck("NOT json_valid(payload)", R.MALFORMED, "'payload is not valid JSON'"),
+            *(
+                [RowCheck("NOT json_valid(payload)", R.MALFORMED, "'payload is not valid JSON'")]
+                if self.check_json
+                else []
+            ),
             # valid JSON that starts with '{' is an object: no second parse needed
             RowCheck("NOT starts_with(ltrim(payload), '{')", R.WRONG_TYPE, "'payload must be a JSON object'"),
         ]

@@ -1,8 +1,9 @@
 """REST push: a client posts a batch of events as JSON; a retried batch (same idempotency key) is not doubled.
 
 Body ``{"events": [{"type", "occurred_at", "key", "payload", "equipment_id"?, "subject"?}, …]}``. The event
-id is derived from the source, the type and the client's own ``key`` (a string, an integer or a list of
-them), so even a retry without an idempotency key lands nothing twice. The whole request is refused (4xx,
+id is derived from the source, the type, the client's own ``key`` (a string, an integer or a list of
+them) and ``occurred_at``, so even a retry without an idempotency key lands nothing twice (the same key at
+another time is another event). The whole request is refused (4xx,
 with the reason) when it is too large, not UTF-8, not strict JSON, or not shaped as above; single bad
 events are quarantined and listed in the response with their index and reason.
 
@@ -124,8 +125,8 @@ WITH s AS (
         ELSE pre_message END AS message
     FROM r
 ), h AS (
-    SELECT *, CASE WHEN reason IS NULL THEN pl_sha1(array_to_string(
-        list_transform(list_concat([$1, typ], key_parts), x -> pl_key_part(x)), chr(31))) END AS digest
+    SELECT *, CASE WHEN reason IS NULL THEN pl_sha1(array_to_string(list_transform(
+        list_concat([$1, typ], key_parts, [pl_iso(occurred)]), x -> pl_key_part(x)), chr(31))) END AS digest
     FROM m
 )
 SELECT row_no,
