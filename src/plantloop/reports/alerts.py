@@ -194,9 +194,20 @@ Key = tuple[str, str]
 class AlertEngine:
     """Evaluates samples and events against the rules; thread-safe (API and collectors call it)."""
 
-    def __init__(self, notifier: AlertNotifier | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        notifier: AlertNotifier | None = None,
+        clock: Clock | None = None,
+        *,
+        keep_resolved: int = 5_000,
+        keep_history: int = 50_000,
+    ) -> None:
         self.notifier = notifier
         self.clock = clock or SystemClock()
+        #: A plant runs for years: resolved alerts and their transitions beyond these counts are dropped,
+        #: oldest first (open and acknowledged alerts are always kept).
+        self.keep_resolved = keep_resolved
+        self.keep_history = keep_history
         self._lock = threading.RLock()
         self._rules: dict[str, AlertRule] = {}
         self._alerts: dict[str, Alert] = {}
@@ -382,7 +393,18 @@ class AlertEngine:
                 note=note,
             )
         )
+        if alert.state is AlertState.RESOLVED:
+            self._prune()
         return alert
+
+    def _prune(self) -> None:
+        resolved = [a for a in self._alerts.values() if a.state is AlertState.RESOLVED]
+        if len(resolved) > self.keep_resolved:
+            resolved.sort(key=lambda a: a.resolved_at or a.opened_at)
+            for old in resolved[: len(resolved) - self.keep_resolved]:
+                del self._alerts[old.id]
+        if len(self._history) > self.keep_history:
+            del self._history[: len(self._history) - self.keep_history]
 
     def _push(self, changed: list[Alert]) -> None:
         if self.notifier is None:

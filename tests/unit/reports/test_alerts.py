@@ -189,3 +189,32 @@ def test_ack_tokens_round_trip_and_reject_tampering_and_other_keys() -> None:
 def test_inconsistent_rules_are_rejected(fields: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         AlertRule.model_validate({"id": "r", "name": "r", **fields})
+
+
+def test_resolved_alerts_and_old_history_are_pruned_but_open_ones_kept() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from plantloop.kernel.clock import FakeClock
+    from plantloop.kernel.envelope import EventEnvelope
+    from plantloop.reports.alerts import AlertEngine, AlertRule, AlertState, RuleKind
+
+    clock = FakeClock(datetime(2026, 1, 5, tzinfo=UTC))
+    engine = AlertEngine(clock=clock, keep_resolved=3, keep_history=10)
+    engine.put_rule(
+        AlertRule(id="down", name="down", kind=RuleKind.EVENT, event_type="Down", clear_event_type="Up")
+    )
+
+    def event(kind: str, target: str, minutes: int) -> EventEnvelope:
+        at = clock.now() + timedelta(minutes=minutes)
+        return EventEnvelope.create(
+            type=kind, source="mes", key=(kind, target, minutes), subject=target, occurred_at=at, payload={}
+        )
+
+    for i in range(6):
+        engine.observe_event(event("Down", f"M{i}", 2 * i))
+        engine.observe_event(event("Up", f"M{i}", 2 * i + 1))
+    engine.observe_event(event("Down", "STILL", 99))
+    states = [a.state for a in engine.alerts()]
+    assert states.count(AlertState.RESOLVED) == 3 and states.count(AlertState.OPEN) == 1
+    assert {a.target for a in engine.alerts(AlertState.RESOLVED)} == {"M3", "M4", "M5"}
+    assert len(engine.history()) <= 11
