@@ -26,6 +26,7 @@ import pyarrow as pa
 from plantloop.collect.contracts import Contract, FieldKind, SourceKind, contract_for
 from plantloop.collect.errors import InvalidSourceInput
 from plantloop.collect.errors import QuarantineReason as R
+from plantloop.collect.event_ids import key_part as key_escape
 from plantloop.collect.landing import Landing
 from plantloop.collect.sql import lit, run_table_parser, source_table
 from plantloop.dataplatform.ingest.store import OdsStore
@@ -119,7 +120,9 @@ def _parse_sql(contract: Contract) -> str:
         )
     known = ", ".join(lit(n) for n in names)
     converted = ", ".join(f"{lit(name)}, v_{i}" for i, name in enumerate(names))
-    key_parts = ", ".join(f"CAST(v_{index[k]} AS VARCHAR)" for k in contract.key_fields)
+    key_parts = " || chr(31) || ".join(
+        f"pl_key_part(CAST(v_{index[k]} AS VARCHAR))" for k in contract.key_fields
+    )
     return f"""
 WITH s AS (
     SELECT *, TRY(decode(raw)) AS txt FROM _src
@@ -130,7 +133,7 @@ WITH s AS (
     SELECT *,
         {cells},
         map_from_entries(list_filter(map_entries(m),
-            x -> x.key NOT IN ({known}) AND nullif(trim(x.value), '') IS NOT NULL)) AS extras
+            x -> NOT list_contains([{known}], x.key) AND nullif(trim(x.value), '') IS NOT NULL)) AS extras
     FROM j
 ), v AS (
     SELECT *,
@@ -146,11 +149,11 @@ WITH s AS (
     SELECT *, CASE WHEN problem IS NULL THEN json_object({converted}) END AS converted FROM p
 ), h AS (
     -- the converted row (and its unknown columns, sorted) is part of the key: a changed row is a new version
-    SELECT *, CASE WHEN problem IS NULL THEN pl_sha1(array_to_string(list_transform(
-        [$1, {lit(contract.event_type)}, {key_parts}, CAST(converted AS VARCHAR),
-         CASE WHEN cardinality(extras) > 0 THEN CAST(to_json(list_sort(map_entries(extras))) AS VARCHAR)
-         ELSE '' END],
-        x -> pl_key_part(x)), chr(31))) END AS digest
+    SELECT *, CASE WHEN problem IS NULL THEN pl_sha1(
+        pl_key_part($1) || chr(31) || {lit(key_escape(contract.event_type))} || chr(31) || {key_parts}
+        || chr(31) || pl_key_part(CAST(converted AS VARCHAR)) || chr(31) || CASE WHEN cardinality(extras) > 0
+            THEN pl_key_part(CAST(to_json(list_sort(map_entries(extras))) AS VARCHAR)) ELSE '' END
+    ) END AS digest
     FROM o
 )
 SELECT row_no,

@@ -83,6 +83,10 @@ def _database_lock(key: str) -> threading.RLock:
         return _LOCKS.setdefault(key, threading.RLock())
 
 
+def _names(derived: Mapping[str, str] | None) -> str:
+    return "".join(f", {name}" for name in derived or {})
+
+
 class OdsStore:
     """The ODS of one DuckDB database; all writes go through one cursor under one lock."""
 
@@ -241,30 +245,38 @@ class OdsStore:
             conn.register("_batch", batch)
             try:
                 conn.execute("BEGIN TRANSACTION")
-                # Only the verdict is materialised; the batch's columns are read from Arrow through _in.
+                # One pass: the verdict and every column the later statements read, except the raw bytes
+                # (only failing rows need them: the quarantine reads them from the batch by row_no).
                 extra = "".join(f", {expr} AS {name}" for name, expr in (derived or {}).items())
+                kept = f"* EXCLUDE (raw, raw_truncated{_names(derived)})"
                 conn.execute(
-                    "CREATE OR REPLACE TEMP TABLE _verdict AS SELECT row_no, _eid, "
-                    f"{reason_sql} AS _reason FROM (SELECT *, TRY_CAST(event_id AS UUID) AS _eid{extra} "
-                    "FROM _batch)"
+                    f"CREATE OR REPLACE TEMP TABLE _in AS SELECT {kept}, {reason_sql} AS _reason "
+                    f"FROM (SELECT *, TRY_CAST(event_id AS UUID) AS _eid{extra} FROM _batch)"
                 )
-                conn.execute(
-                    "CREATE OR REPLACE TEMP VIEW _in AS SELECT * FROM _batch JOIN _verdict USING (row_no)"
-                )
-                stats = conn.execute(
-                    "SELECT count(*) FILTER (WHERE _reason IS NOT NULL), "
-                    "list(DISTINCT entity) FILTER (WHERE _reason IS NULL), "
-                    "epoch(?::TIMESTAMPTZ) - epoch(max(recorded_at)) FROM _in",
+                spans = conn.execute(
+                    "SELECT entity, count(*), min(occurred_at), max(occurred_at), "
+                    "epoch(?::TIMESTAMPTZ) - epoch(max(recorded_at)) FROM _in "
+                    "GROUP BY entity, _reason IS NULL HAVING _reason IS NULL",
                     [now],
-                ).fetchone()
-                bad, entities, lag_s = (int(stats[0]), stats[1] or [], stats[2]) if stats else (0, [], None)
+                ).fetchall()
+                counted = conn.execute("SELECT count(*), count(_reason) FROM _in").fetchone()
+                bad = int(counted[1]) if counted else 0
+                lags = [float(r[4]) for r in spans if r[4] is not None]
+                lag_s = max(lags) if lags else None
                 if bad:  # the message of each failing row (the checks are evaluated again, on these only)
                     conn.execute(
                         f"CREATE OR REPLACE TEMP TABLE _bad AS SELECT row_no, {message_sql} AS _message "
                         f"FROM (SELECT *{extra} FROM _in WHERE _reason IS NOT NULL)"
                     )
                 self._land_rows(
-                    conn, result, source, tables, sorted(entities), now, want_rows is True, exact_dedupe
+                    conn,
+                    result,
+                    source,
+                    tables,
+                    {str(e): (int(n), lo, hi) for e, n, lo, hi, _lag in spans},
+                    now,
+                    want_rows is True,
+                    exact_dedupe,
                 )
                 self._quarantine_rows(conn, result, source, kind, parser, now, replay, bad)
                 if want_rows:
@@ -303,24 +315,19 @@ class OdsStore:
         result: LandResult,
         source: str,
         tables: dict[str, str],
-        entities: list[str],
+        spans: dict[str, tuple[int, datetime, datetime]],
         now: datetime,
         want_rows: bool,
         exact_dedupe: Collection[str],
     ) -> None:
+        """Append each entity's new rows: first offer of an id in the batch, not already in its table."""
         cols = ", ".join(ODS_COLUMNS)
         valid = 0
         if want_rows:
             conn.execute("CREATE OR REPLACE TEMP TABLE _landed (row_no BIGINT)")
-        for entity in entities:
+        for entity in sorted(spans):
             table = tables[entity]
-            span = conn.execute(
-                "SELECT count(*), min(occurred_at), max(occurred_at) FROM _in "
-                "WHERE _reason IS NULL AND entity = ?",
-                [entity],
-            ).fetchone()
-            assert span is not None
-            count, lo, hi = int(span[0]), span[1], span[2]
+            count, lo, hi = spans[entity]
             valid += count
             # Constant bounds let DuckDB skip every row group outside the batch's time range.
             seen = (
@@ -334,8 +341,10 @@ class OdsStore:
                 f"FROM _in WHERE _reason IS NULL AND entity = $entity) AS c WHERE _rn = 1 AND NOT {seen}"
             )
             bounds = {"entity": entity} | ({} if table in exact_dedupe else {"lo": lo, "hi": hi})
-            if want_rows:  # remember which rows are new, to tell landed from duplicate per row
-                conn.execute(f"INSERT INTO _landed SELECT row_no FROM ({fresh})", bounds)
+            if want_rows:  # the new rows once, to land them and to tell landed from duplicate per row
+                conn.execute(f"CREATE OR REPLACE TEMP TABLE _new AS {fresh}", bounds)
+                conn.execute("INSERT INTO _landed SELECT row_no FROM _new")
+                fresh, bounds = "SELECT * FROM _new", {}
             row = conn.execute(
                 f"INSERT INTO {table} ({cols}) SELECT _eid, type, schema_version, occurred_at, recorded_at, "
                 f"equipment_path, subject, payload, $source, source_key, $now, $batch FROM ({fresh}) "
@@ -378,7 +387,8 @@ class OdsStore:
                 "SELECT nextval('ingest_quarantine_seq'), ?, ?, entity, ?, "
                 f"source_key, coalesce(raw, encode({_ENVELOPE_JSON})), coalesce(raw_truncated, false), "
                 "_reason, _message, ?, ?, 'open', 1, NULL "
-                "FROM _in JOIN _bad USING (row_no) ORDER BY row_no",
+                "FROM _in JOIN _bad USING (row_no) "
+                "JOIN (SELECT row_no, raw, raw_truncated FROM _batch) AS r USING (row_no) ORDER BY row_no",
                 [source, kind, parser, now, result.batch_id],
             )
         result.quarantined = bad
