@@ -2,7 +2,8 @@
 
 ``collect.yaml`` (every section optional; ``docs/connect-a-plant.md`` explains each field)::
 
-    mqtt:        {host, port, source, client_id, topic_filter, max_inflight, batch_size, session_expiry_s}
+    mqtt:        {host, port, source, client_id, topic_filter, extra_filters, max_inflight, batch_size,
+                  session_expiry_s}
     opcua:       {mapping: opcua-mapping.yaml}            # or the mapping inline: endpoint, nodes, …
     legacy:      {url, source, poll_interval_s, batch_size, tables: [{table, key_column, time_column,
                   timezone, schema}]}
@@ -65,6 +66,8 @@ class MqttSection(_Section):
     source: str = Field(default="mqtt:uns", pattern=_SOURCE)
     client_id: str = Field(default="plantloop-collect", min_length=1, max_length=128)
     topic_filter: str = "#"
+    #: More subscriptions, e.g. ``spBv1.0/<group>/#`` for Sparkplug B edge nodes.
+    extra_filters: tuple[str, ...] = ()
     max_inflight: int = Field(default=8000, ge=1, le=65535)
     batch_size: int = Field(default=2000, ge=1, le=65535)
     session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0)

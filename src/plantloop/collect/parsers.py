@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from plantloop.collect.batch import CandidateBatch
 from plantloop.collect.sql import TableParser
@@ -20,8 +21,10 @@ from plantloop.mes.masterdata.schema import PlantDefinition
 ReplayParser = Callable[[CandidateBatch, str, str | None, bytes, int], None]
 
 
-def replay_parsers(plant: PlantDefinition) -> dict[str, ReplayParser]:
-    from plantloop.collect.connectors import jetstream, legacy_db, mes_outbox, opcua, uns
+def replay_parsers(plant: PlantDefinition, *, sparkplug_decoder: Any = None) -> dict[str, ReplayParser]:
+    """Per-record parsers by name. ``sparkplug_decoder``: the running collector's, which knows the
+    aliases its edge nodes announced (a fresh one knows none)."""
+    from plantloop.collect.connectors import jetstream, legacy_db, mes_outbox, opcua, sparkplug, uns
 
     resolver = uns.UnsResolver(plant)
     paths = dict(plant.equipment_paths)
@@ -30,8 +33,14 @@ def replay_parsers(plant: PlantDefinition) -> dict[str, ReplayParser]:
     def mqtt(batch: CandidateBatch, source: str, key: str | None, raw: bytes, qid: int) -> None:
         uns.parse_uns(batch, resolver, source, key or "", raw, clock.now(), qid)
 
+    decoder = sparkplug_decoder or sparkplug.SparkplugDecoder(paths)
+
+    def sparkplug_metric(batch: CandidateBatch, source: str, key: str | None, raw: bytes, qid: int) -> None:
+        decoder.parse(batch, source, key or "", raw, clock.now(), qid)
+
     return {
         uns.PARSER: mqtt,
+        sparkplug.PARSER: sparkplug_metric,
         mes_outbox.PARSER: mes_outbox.replay_parser,
         jetstream.PARSER: jetstream.parse_envelope,
         legacy_db.PARSER: legacy_db.parse_legacy_row,

@@ -121,15 +121,16 @@ class CollectService:
         self.rest = RestIngest(self.landing, equipment_paths=equipment_paths)
         self.legacy = LegacyDbPuller.from_config(legacy, self.landing) if legacy is not None else None
         self.legacy_config = legacy
-        parsers = replay_parsers(plant)
-        if legacy is not None:  # replayed legacy rows are read in their own table's time zone again
-            configs = {t.table: t for t in legacy.tables}
-            parsers[legacy_db.PARSER] = partial(legacy_db.parse_legacy_row, configs=configs)
-        self.quarantine = QuarantineService(self.landing, plant, parsers=parsers)
         self.outbox = (
             OutboxCollector(outbox, self.landing, source=outbox_source) if outbox is not None else None
         )
         self.mqtt = MqttCollector(mqtt, self.landing, UnsResolver(plant)) if mqtt is not None else None
+        decoder = self.mqtt.sparkplug if self.mqtt is not None else None
+        parsers = replay_parsers(plant, sparkplug_decoder=decoder)  # replay knows the live aliases
+        if legacy is not None:  # replayed legacy rows are read in their own table's time zone again
+            configs = {t.table: t for t in legacy.tables}
+            parsers[legacy_db.PARSER] = partial(legacy_db.parse_legacy_row, configs=configs)
+        self.quarantine = QuarantineService(self.landing, plant, parsers=parsers)
         self.opcua: OpcUaCollector | None = None
         if opcua is not None:
             from plantloop.collect.connectors.opcua import OpcUaCollector

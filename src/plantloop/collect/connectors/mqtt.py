@@ -26,9 +26,12 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from plantloop.collect.batch import CandidateBatch
+from plantloop.collect.connectors.sparkplug import PARSER as SPARKPLUG
+from plantloop.collect.connectors.sparkplug import SparkplugDecoder
 from plantloop.collect.connectors.uns import PARSER, UnsResolver, parse_uns
 from plantloop.collect.contracts import SourceKind
 from plantloop.collect.landing import Landing
+from plantloop.dataplatform.ingest.store import LandResult
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +73,19 @@ class MqttStats:
 class MqttCollector:
     """Subscribes, buffers, lands in batches on its own thread, acks after commit."""
 
-    def __init__(self, config: MqttSourceConfig, landing: Landing, resolver: UnsResolver) -> None:
+    def __init__(
+        self,
+        config: MqttSourceConfig,
+        landing: Landing,
+        resolver: UnsResolver,
+        *,
+        sparkplug: SparkplugDecoder | None = None,
+    ) -> None:
         self.config = config
         self.landing = landing
         self.resolver = resolver
+        #: Topics under ``spBv1.0/`` are Sparkplug B (protobuf); everything else is UNS JSON.
+        self.sparkplug = sparkplug or SparkplugDecoder(resolver.paths)
         self.stats = MqttStats()
         self._cond = threading.Condition()
         self._buffer: list[tuple[bytes, bytes, int, int]] = []
@@ -178,20 +190,30 @@ class MqttCollector:
                 self._land(items)
 
     def _land(self, items: list[tuple[bytes, bytes, int, int]]) -> None:
-        batch = CandidateBatch(parser=PARSER)
+        uns = CandidateBatch(parser=PARSER)
+        sparkplug = CandidateBatch(parser=SPARKPLUG)
         now = self.landing.store.clock.now()
-        source, resolver = self.config.source, self.resolver
+        source, resolver, decoder = self.config.source, self.resolver, self.sparkplug
         for topic, payload, _mid, _gen in items:
-            parse_uns(batch, resolver, source, topic, payload, now)
-        while True:
-            try:
-                result = self.landing.land(batch, source=source, kind=SourceKind.MQTT)
-                break
-            except Exception as exc:  # the store failed: keep the messages (unacked) and retry
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                log.exception("landing an MQTT batch failed; retrying")
-                if self._stop.wait(1.0):
-                    return
+            if topic.startswith(b"spBv1.0/"):
+                decoder.parse(sparkplug, source, topic, payload, now)
+            else:
+                parse_uns(uns, resolver, source, topic, payload, now)
+        results = []
+        for batch in (uns, sparkplug):
+            while len(batch):
+                try:
+                    results.append(self.landing.land(batch, source=source, kind=SourceKind.MQTT))
+                    break
+                except Exception as exc:  # the store failed: keep the messages (unacked) and retry
+                    self.stats.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                    log.exception("landing an MQTT batch failed; retrying")
+                    if self._stop.wait(1.0):
+                        return
+        result = results[0] if len(results) == 1 else LandResult("", 0)
+        if len(results) > 1:
+            for part in results:
+                result.add(part)
         self.stats.last_error = None
         self.stats.received += len(items)
         self.stats.landed += result.landed
