@@ -1,4 +1,4 @@
-"""``plantloop analytics``: run the maintenance analytics' benchmark evaluations (SKAB, NAB, C-MAPSS, AI4I).
+"""``plantloop analytics``: run the analytics' benchmark evaluations (SKAB, NAB, C-MAPSS, AI4I, RCA).
 
 ``plantloop analytics evaluate TASK --data PATH [--json]`` prints the task's metric; with ``--json`` the last
 line of stdout is one JSON object ``{"task", "metric", "value", ...extras}``. An unknown task or a folder in
@@ -14,11 +14,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from plantloop.optimize.evaluation import EvaluationError, evaluate_task, known_tasks
+from plantloop.optimize.evaluation import EvaluationError, EvaluationResult, evaluate_task, known_tasks
 
 analytics_app = typer.Typer(
-    name="analytics", help="Anomaly detection, RUL and failure-prediction analytics.", no_args_is_help=True
+    name="analytics",
+    help="Quality and maintenance analytics: benchmark evaluations on public data and the plant twin.",
+    no_args_is_help=True,
 )
 
 
@@ -35,9 +38,12 @@ def evaluate(
     """Evaluate TASK on the data folder and print its metric."""
     err = Console(stderr=True)
     try:
-        status = err.status(f"evaluating {task} on {data} …") if not as_json else nullcontext()
-        with status:
-            result = evaluate_task(task, data)
+        if task == "rca":
+            result = _evaluate_rca(data, err, quiet=as_json)
+        else:
+            status = err.status(f"evaluating {task} on {data} …") if not as_json else nullcontext()
+            with status:
+                result = evaluate_task(task, data)
     except EvaluationError as exc:
         err.print(f"[red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
@@ -47,3 +53,26 @@ def evaluate(
     typer.echo(f"{result.task}: {result.metric} = {result.value}")
     for key, value in result.extras.items():
         typer.echo(f"  {key}: {value}")
+
+
+def _evaluate_rca(data: Path, err: Console, *, quiet: bool) -> EvaluationResult:
+    """The root-cause evaluation simulates one plant run per scenario: show a progress bar over them."""
+    from plantloop.optimize.evaluation import rca
+
+    with Progress(
+        TextColumn("[bold]rca[/] scenarios"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        job = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, cases: list[rca.CaseResult]) -> None:
+            last = ", ".join(f"{c.fault}: rank {c.rank}" for c in cases if c.evaluable)
+            bar.update(job, completed=done, total=total, description=last)
+
+        return rca.evaluate(data, progress=progress)

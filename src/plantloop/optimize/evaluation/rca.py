@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,12 @@ from plantloop.mes.masterdata.schema import PlantDefinition
 from plantloop.optimize.evaluation.result import DatasetFormatError, EvaluationResult
 from plantloop.optimize.quality.feeds import apply_command
 from plantloop.optimize.quality.ledger import QualityLedger
-from plantloop.optimize.quality.rca_data import DefectSignal, build_observations, spec_limits_from_plant
+from plantloop.optimize.quality.rca_data import (
+    DefectSignal,
+    Observations,
+    build_observations,
+    spec_limits_from_plant,
+)
 from plantloop.optimize.quality.root_cause import CauseEvidence, RootCauseResult, rank_causes
 
 FAULT_TYPES = ("bad_supplier_lot", "parameter_drift", "scrap_machine", "bad_shift")
@@ -180,7 +185,23 @@ def _most_frequent_code(ledger: QualityLedger) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def run_cases(scenario: Scenario, *, permutations: int = 400) -> list[CaseResult]:
+#: Ranks the candidates of an analysis: the plantloop analysis, or a baseline for comparison.
+Ranker = Callable[[Observations, int], RootCauseResult]
+
+
+def analysis_ranker(observations: Observations, seed: int) -> RootCauseResult:
+    return rank_causes(observations, permutations=400, seed=seed)
+
+
+def rate_ratio_ranker(observations: Observations, seed: int) -> RootCauseResult:
+    """Baseline: plain commonality analysis — candidates by the ratio of exposed to unexposed defect rate
+    (no explaining-away, no dispersion), ties by excess defects."""
+    result = rank_causes(observations, permutations=20, seed=seed, max_causes=0)
+    order = sorted(result.causes, key=lambda c: (-c.rate_ratio, -c.excess_defects, c.key))
+    return replace(result, causes=[replace(c, rank=i) for i, c in enumerate(order, start=1)])
+
+
+def run_cases(scenario: Scenario, *, ranker: Ranker = analysis_ranker) -> list[CaseResult]:
     """Simulate one scenario and score the analysis of each injected fault's defect signal."""
     ledger, truth, (start, end), plant = _simulate(scenario)
     acting = [
@@ -204,7 +225,7 @@ def run_cases(scenario: Scenario, *, permutations: int = 400) -> list[CaseResult
             continue
         if code not in analysed:
             observations = build_observations(ledger, DefectSignal(code, start, end), spec_limits=limits)
-            analysed[code] = rank_causes(observations, permutations=permutations, seed=scenario.seed)
+            analysed[code] = ranker(observations, scenario.seed)
         ranked = analysed[code]
         sharing = (
             sum(1 for f in acting if f.details.get("defect_code") == code) if scenario.fault == ALL else 1
@@ -230,13 +251,17 @@ Progress = Callable[[int, int, list[CaseResult]], None]
 
 
 def evaluate(
-    path: Path = DEFAULT_FOLDER, *, limit: int | None = None, progress: Progress | None = None
+    path: Path = DEFAULT_FOLDER,
+    *,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    ranker: Ranker = analysis_ranker,
 ) -> EvaluationResult:
     """Top-1 accuracy (and top-3, per fault type) over the scenarios in ``path``."""
     scenarios = load_scenarios(Path(path))[:limit]
     cases: list[CaseResult] = []
     for i, scenario in enumerate(scenarios, start=1):
-        done = run_cases(scenario)
+        done = run_cases(scenario, ranker=ranker)
         cases += done
         if progress is not None:
             progress(i, len(scenarios), done)
@@ -270,3 +295,8 @@ def evaluate(
             "code (one fault) or the fault's symptom code (all faults); rank of the injected cause",
         },
     )
+
+
+def evaluate_baseline(path: Path = DEFAULT_FOLDER, *, limit: int | None = None) -> EvaluationResult:
+    """The same scenarios ranked by plain commonality analysis (see :func:`rate_ratio_ranker`)."""
+    return evaluate(path, limit=limit, ranker=rate_ratio_ranker)

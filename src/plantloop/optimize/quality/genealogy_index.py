@@ -115,7 +115,7 @@ def scalar_ns(value: Any) -> int:
 
 def to_ns(values: Any) -> npt.NDArray[np.int64]:
     """UTC datetimes (scalars, lists, Series) as int64 nanoseconds; missing → ``NO_TIME``."""
-    stamps = pd.to_datetime(pd.Series(values, dtype=object), utc=True, errors="coerce")
+    stamps = pd.to_datetime(pd.Series(values, dtype=object), utc=True, errors="coerce", format="ISO8601")
     ns = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64)
     ns[stamps.isna().to_numpy()] = NO_TIME
     return np.asarray(ns, dtype=np.int64)

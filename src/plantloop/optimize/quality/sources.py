@@ -30,7 +30,7 @@ from plantloop.optimize.quality.genealogy_index import GenealogyIndex
 
 def shifts_of(plant: PlantDefinition, times: pd.Series) -> pd.Series:
     """Shift id of every UTC instant (``None`` outside the shifts), by local time of day at the site."""
-    stamps = pd.to_datetime(times, utc=True)
+    stamps = pd.to_datetime(times, utc=True, format="ISO8601")
     local = stamps.dt.tz_convert(ZoneInfo(plant.site.timezone))
     minute = (local.dt.hour * 60 + local.dt.minute).to_numpy(dtype=float)
     out = np.full(len(stamps), None, dtype=object)
