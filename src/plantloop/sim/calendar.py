@@ -79,6 +79,19 @@ class SimCalendar:
             return self._shifts[i][2]
         return None
 
+    def add_working(self, t: float, seconds: float) -> float:
+        """The time by which ``seconds`` of working time have passed after ``t`` (how a planner quotes a
+        due date: "three working days", not "three calendar days")."""
+        left = max(seconds, 0.0)
+        t = self.next_start(t)
+        while math.isfinite(t):
+            end = self.window_end(t)
+            if end - t >= left:
+                return t + left
+            left -= end - t
+            t = self.next_start(end)
+        return math.inf
+
     def working_s(self, t0: float, t1: float) -> float:
         """Working seconds in ``[t0, t1)``."""
         total = 0.0

@@ -2,9 +2,9 @@
 
 The arrival rate is calibrated so that the most loaded work center (at the preferred routing
 alternatives, with expected setups and failures) runs at ``bottleneck_load``; due dates follow the
-total-work-content rule (arrival + slack + tightness × standard work), with tighter rush orders now and
-then. All orders of a run are drawn up front from the ``orders`` stream, so every policy sees the same
-demand.
+total-work-content rule (arrival + slack + tightness × standard work, counted in *working* time of the
+shift calendar, as a planner quotes lead times), with tighter rush orders now and then. All orders of a
+run are drawn up front from the ``orders`` stream, so every policy sees the same demand.
 """
 
 from __future__ import annotations
@@ -126,13 +126,12 @@ class OrderFeed:
             work_s = sum(self.content_s[product].values()) * qty
             rush = bool(rng.random() < cfg.rush_p)
             if rush:
-                due_s = ref_s + 4 * 3600.0 + cfg.rush_tightness * work_s
+                quoted_s = 4 * 3600.0 + cfg.rush_tightness * work_s
             else:
-                due_s = (
-                    ref_s
-                    + cfg.due_slack_h * 3600.0
-                    + cfg.due_tightness * work_s * float(rng.uniform(0.7, 1.3))
+                quoted_s = cfg.due_slack_h * 3600.0 + cfg.due_tightness * work_s * float(
+                    rng.uniform(0.7, 1.3)
                 )
+            due_s = self._calendar.add_working(ref_s, quoted_s)
             orders.append(
                 SalesOrder(
                     sales_order_id=f"{cfg.id_prefix}SO-{n:05d}",
