@@ -90,6 +90,18 @@ def test_an_operator_runs_an_operation_from_the_phone_terminal(
     page.locator(f"[data-test='qty-scrap-{op}']").fill("1")
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "operator_terminal_phone")
+    # A plant event on this work center rebuilds the board: what the operator typed must survive it.
+    mine = container.queries.work_order("WO-PHONE-1").operations[0].equipment_id  # type: ignore[union-attr]
+    other = next(e for e in ("AS-11", "AS-12") if e != mine)
+    downtime_before = bool(container.queries.equipment(other).downtime_reason_code)  # type: ignore[union-attr]
+    if not downtime_before:
+        plant.gateway.handle(c.StartDowntime(equipment_id=other, reason_code="MINOR"))
+        page.wait_for_selector(f"[data-test='end-downtime-{other}']")
+    assert page.input_value(f"[data-test='qty-good-{op}']") == "3"
+    assert page.input_value(f"[data-test='qty-scrap-{op}']") == "1"
+    if not downtime_before:
+        plant.gateway.handle(c.EndDowntime(equipment_id=other))
+        page.wait_for_selector(f"[data-test='start-downtime-{other}']")
     page.locator(f"[data-test='complete-{op}']").click()
     page.wait_for_selector("text=Scrap needs a defect code.")
     page.locator(f"[data-test='defect-{op}']").click()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import background_tasks, run, ui
 
 from plantloop.mes.domain import commands as c
 from plantloop.mes.domain.dispatch import DispatchItem
@@ -42,17 +42,30 @@ def terminal(viewer: Viewer, wc: str = "") -> None:
     picker = ui.select(centers, value=state["wc"], label=t("terminal.work_center"))
     picker.props("outlined").classes("w-full sm:w-96").props("data-test=terminal-wc")
 
-    @ui.refreshable
-    def board() -> None:
+    #: What the operator has typed, by operation: kept across refreshes of the board.
+    drafts: dict[str, dict[str, Any]] = {}
+    shown: dict[str, Any] = {"fingerprint": None}
+
+    def read() -> tuple[list[Equipment], list[tuple[Equipment, Operation]], list[DispatchItem]]:
         wc_id = state["wc"]
         equipment = [e for e in viewer.queries.equipment_states() if e.work_center_id == wc_id]
-        running = _running_operations(viewer, equipment)
-        items = viewer.queries.dispatch_list(wc_id)
+        return equipment, _running_operations(viewer, equipment), viewer.queries.dispatch_list(wc_id)
+
+    @ui.refreshable
+    def board() -> None:
+        equipment, running, items = read()
+        shown["fingerprint"] = _fingerprint(state["wc"], equipment, running, items)
         ui.label(t("terminal.running")).classes("text-lg font-bold mt-2")
         if not running:
             ui.label(t("terminal.nothing_running")).classes("pl-muted")
         for eq, op in running:
-            _running_card(viewer, eq, op, board.refresh)
+            _running_card(
+                viewer,
+                eq,
+                op,
+                board.refresh,
+                drafts.setdefault(op.id, {"good": 0, "scrap": 0, "defect": None}),
+            )
         ui.label(t("terminal.dispatch_list", count=len(items))).classes("text-lg font-bold mt-2")
         if not items:
             ui.label(t("terminal.empty_list")).classes("pl-muted").props("data-test=terminal-empty")
@@ -73,13 +86,30 @@ def terminal(viewer: Viewer, wc: str = "") -> None:
     client = ui.context.client
     last = {"seq": viewer.ctx.hub.view.last_seq}
 
+    async def refresh_if_changed() -> None:
+        # Most plant events do not concern this work center: rebuild only when what it shows changed,
+        # so an operator typing quantities is not interrupted.
+        found = await run.io_bound(read)
+        if found is not None and _fingerprint(state["wc"], *found) != shown["fingerprint"]:
+            board.refresh()
+
     def on_snapshot(snapshot: Snapshot) -> None:
         if client.has_socket_connection and snapshot["last_seq"] != last["seq"]:
             last["seq"] = snapshot["last_seq"]
-            with client:
-                board.refresh()
+            background_tasks.create(refresh_if_changed(), context=client, name="terminal-refresh")
 
     client.on_delete(viewer.ctx.hub.listen(on_snapshot))
+
+
+def _fingerprint(
+    wc: str, equipment: list[Equipment], running: list[tuple[Equipment, Operation]], items: list[DispatchItem]
+) -> tuple[Any, ...]:
+    return (
+        wc,
+        tuple((e.id, e.state.value, e.downtime_reason_code, e.current_operation_id) for e in equipment),
+        tuple((op.id, op.status.value) for _, op in running),
+        tuple((i.operation_id, i.status, i.position, i.equipment_id) for i in items[:40]),
+    )
 
 
 def _running_operations(viewer: Viewer, equipment: list[Equipment]) -> list[tuple[Equipment, Operation]]:
@@ -131,7 +161,7 @@ def _machine_card(viewer: Viewer, eq: Equipment, refresh: Any) -> None:
                 ).tooltip(t("terminal.report_downtime"))
 
 
-def _running_card(viewer: Viewer, eq: Equipment, op: Operation, refresh: Any) -> None:
+def _running_card(viewer: Viewer, eq: Equipment, op: Operation, refresh: Any, draft: dict[str, Any]) -> None:
     t = viewer.t
     plant = viewer.ctx.container.plant
     with ui.card().classes("p-3 w-full").props(f"data-test=running-{op.id}"):
@@ -145,12 +175,15 @@ def _running_card(viewer: Viewer, eq: Equipment, op: Operation, refresh: Any) ->
             ui.label(f"{eq.id}").classes("pl-muted")
         ui.label(op.name).classes("text-sm")
         with ui.row().classes("w-full gap-2 items-end"):
-            good = ui.number(t("terminal.qty_good"), value=0, min=0, precision=0).props("outlined dense")
+            good = ui.number(t("terminal.qty_good"), min=0, precision=0).props("outlined dense")
+            good.bind_value(draft, "good")
             good.classes("w-28").props(f"data-test=qty-good-{op.id}")
-            scrap = ui.number(t("terminal.qty_scrap"), value=0, min=0, precision=0).props("outlined dense")
+            scrap = ui.number(t("terminal.qty_scrap"), min=0, precision=0).props("outlined dense")
+            scrap.bind_value(draft, "scrap")
             scrap.classes("w-28").props(f"data-test=qty-scrap-{op.id}")
             defects = {d.code: f"{d.code} · {d.name}" for d in plant.defect_codes}
             defect = ui.select(defects, label=t("terminal.defect_code")).props("outlined dense clearable")
+            defect.bind_value(draft, "defect")
             defect.classes("w-48").props(f"data-test=defect-{op.id}")
 
         async def complete() -> None:
