@@ -23,13 +23,8 @@ import numpy as np
 import pandas as pd
 
 from plantloop.optimize.quality.errors import UnknownTraceLot
-from plantloop.optimize.quality.genealogy_index import (
-    KIND_NAMES,
-    KIND_PURCHASED,
-    NO_TIME,
-    GenealogyIndex,
-    IntArray,
-)
+from plantloop.optimize.quality.genealogy_columns import NO_TIME, IntArray
+from plantloop.optimize.quality.genealogy_index import KIND_NAMES, KIND_PURCHASED, GenealogyIndex
 from plantloop.optimize.quality.ledger import (
     ConsumptionFact,
     LotFact,
