@@ -256,7 +256,7 @@ class OdsStore:
                 spans = conn.execute(
                     "SELECT entity, count(*), min(occurred_at), max(occurred_at), "
                     "epoch(?::TIMESTAMPTZ) - epoch(max(recorded_at)) FROM _in "
-                    "GROUP BY entity, _reason IS NULL HAVING _reason IS NULL",
+                    "WHERE _reason IS NULL GROUP BY entity",
                     [now],
                 ).fetchall()
                 counted = conn.execute("SELECT count(*), count(_reason) FROM _in").fetchone()
