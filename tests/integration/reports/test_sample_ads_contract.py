@@ -19,9 +19,7 @@ def test_sample_ads_columns_are_the_warehouse_models_columns(
     wh = Warehouse(tmp_path / "warehouse.duckdb", reference_plant)
     try:
         context = wh.context()
-        declared = {
-            name: list(context.get_model(f"dw.{name}").columns_to_types or {}) for name in DDL
-        }
+        declared = {name: list(context.get_model(f"dw.{name}").columns_to_types or {}) for name in DDL}
     finally:
         wh.close()
     con = duckdb.connect()
