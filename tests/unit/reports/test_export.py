@@ -126,7 +126,7 @@ def test_large_exports_read_bounded_chunks_never_the_whole_result(
     assert size > rows * 10
 
 
-@pytest.mark.parametrize(("fmt", "rows"), [(ExportFormat.XLSX, 5_000), (ExportFormat.CSV, 30_000)])
+@pytest.mark.parametrize(("fmt", "rows"), [(ExportFormat.XLSX, 10_000), (ExportFormat.CSV, 30_000)])
 def test_streaming_export_peaks_below_half_of_holding_the_rows(
     runner: ReportRunner, con: duckdb.DuckDBPyConnection, fmt: ExportFormat, rows: int
 ) -> None:
