@@ -63,3 +63,19 @@ def test_an_excel_sheet_is_imported_with_typed_cells(
     assert store.query("SELECT subject, type FROM ods_files__supplier_lots") == [
         ("SL-1", "SupplierLotReceived")
     ]
+
+
+def test_the_same_rows_with_the_columns_in_another_order_land_nothing_new_and_a_changed_row_does(
+    tmp_path: Path, landing: Landing, store: OdsStore
+) -> None:
+    first, reordered = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("order_no,material_id,qty,due_at\nO-7,P-KET-01,10,2026-02-01T00:00:00Z\n")
+    reordered.write_text(
+        "qty,due_at,order_no,material_id\n10,2026-02-01T00:00:00Z,O-7,P-KET-01\n"
+        "11,2026-02-01T00:00:00Z,O-7,P-KET-01\n"
+    )
+    assert import_file(first, "erp_orders", landing).landed == 1
+    again = import_file(reordered, "erp_orders", landing)
+    assert [r.outcome for r in again.rows] == ["duplicate", "landed"]
+    versions = store.query("SELECT payload->>'qty' FROM ods_files__erp_orders ORDER BY ingested_at, 1")
+    assert versions == [("10",), ("11",)]

@@ -4,8 +4,8 @@ Each row becomes a JSON object of column → cell (its raw record, kept by the q
 per file (:func:`parse_sql`) converts the cells to the kinds the entity's contract declares (see
 :mod:`plantloop.collect.contracts`), names the first problem of each bad row, and keeps unknown non-empty
 columns as they are (an empty optional column is ``null``). The event id comes from the contract's key
-columns plus the whole converted row, so importing the same file again lands nothing new, while a changed
-row lands as a new version.
+columns plus the whole row (its cells, columns sorted by name), so importing the same file again lands
+nothing new — whatever the column order — while a changed row lands as a new version.
 Excel is read with openpyxl in read-only mode (streamed). Row numbers in the report are the line (sheet
 row) where the record starts; the header is row 1.
 """
@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from plantloop.collect.contracts import Contract, FieldKind, SourceKind, contract_for
 from plantloop.collect.errors import InvalidSourceInput
@@ -52,7 +53,15 @@ class ImportReport:
     landed: int = 0
     duplicates: int = 0
     quarantined: int = 0
-    rows: list[RowReport] = field(default_factory=list)
+    #: One row per record: row_number, outcome, reason, message (columnar; :attr:`rows` as objects).
+    outcomes: pa.Table | None = None
+
+    @property
+    def rows(self) -> list[RowReport]:
+        if self.outcomes is None:
+            return []
+        columns = [c.to_pylist() for c in self.outcomes.columns]
+        return [RowReport(*row) for row in zip(*columns, strict=True)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -148,11 +157,10 @@ WITH s AS (
 ), o AS (
     SELECT *, CASE WHEN problem IS NULL THEN json_object({converted}) END AS converted FROM p
 ), h AS (
-    -- the converted row (and its unknown columns, sorted) is part of the key: a changed row is a new version
+    -- the whole row (its raw text, columns sorted by name) is part of the key: a changed row is a new version
     SELECT *, CASE WHEN problem IS NULL THEN pl_sha1(
         pl_key_part($1) || chr(31) || {lit(key_escape(contract.event_type))} || chr(31) || {key_parts}
-        || chr(31) || pl_key_part(CAST(converted AS VARCHAR)) || chr(31) || CASE WHEN cardinality(extras) > 0
-            THEN pl_key_part(CAST(to_json(list_sort(map_entries(extras))) AS VARCHAR)) ELSE '' END
+        || chr(31) || pl_key_part(txt)
     ) END AS digest
     FROM o
 )
@@ -237,7 +245,7 @@ def _csv_rows(data: bytes) -> _Rows:
         elif len(cells) > width:
             rows.add(dumps(cells), start, R.MALFORMED, f"row has {len(cells)} cells, the header {width}")
         else:
-            rows.add(dumps(dict(zip(header, cells, strict=False))), start)
+            rows.add(dumps(dict(zip(header, cells, strict=False)), option=orjson.OPT_SORT_KEYS), start)
     return rows
 
 
@@ -254,7 +262,7 @@ def _xlsx_rows(path: Path) -> _Rows:
         for number, cells in enumerate(sheet_rows, start=2):
             if any(c is not None and str(c).strip() for c in cells):
                 record = {h: c for h, c in zip(header, cells, strict=False) if h}
-                rows.add(orjson.dumps(record, default=str), number)
+                rows.add(orjson.dumps(record, default=str, option=orjson.OPT_SORT_KEYS), number)
     finally:
         book.close()
     return rows
@@ -276,5 +284,15 @@ def import_file(
     batch = parse_rows(landing.store, source, records)
     result = landing.land_arrow(batch, source=source, kind=SourceKind.FILES, parser=PARSER, want_rows=True)
     report = ImportReport(str(path), entity, source, result.landed, result.duplicates, result.quarantined)
-    report.rows = [RowReport(rows.lines[r.row_no], r.outcome, r.reason, r.message) for r in result.rows]
+    if result.outcomes is not None:
+        outcomes = result.outcomes
+        lines = pc.take(pa.array(rows.lines, pa.int64()), outcomes.column("row_no"))
+        report.outcomes = pa.table(
+            {
+                "row_number": lines,
+                "outcome": outcomes.column("outcome"),
+                "reason": outcomes.column("reason"),
+                "message": outcomes.column("message"),
+            }
+        )
     return report

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -64,12 +64,24 @@ class LandResult:
     quarantined: int = 0
     duplicates: int = 0
     released: int = 0
-    rows: list[RowOutcome] = field(default_factory=list)
+    #: When asked for: one row per outcome (row_no, outcome, reason, message, event_id), in row order.
+    outcomes: pa.Table | None = None
+
+    @property
+    def rows(self) -> list[RowOutcome]:
+        """The outcomes as objects (built on first use: the landing itself stays columnar)."""
+        if self.outcomes is None:
+            return []
+        columns = [c.to_pylist() for c in self.outcomes.columns]
+        return [RowOutcome(*row) for row in zip(*columns, strict=True)]
 
     def add(self, other: LandResult) -> None:
         for name in ("offered", "landed", "quarantined", "duplicates", "released"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.rows.extend(other.rows)
+        if other.outcomes is not None:
+            self.outcomes = (
+                other.outcomes if self.outcomes is None else pa.concat_tables([self.outcomes, other.outcomes])
+            )
 
 
 _LOCKS: dict[str, threading.RLock] = {}
@@ -410,11 +422,11 @@ class OdsStore:
             )
         else:
             return
-        columns = conn.execute(sql).fetch_arrow_table().columns
-        result.rows = [
-            RowOutcome(*row)
-            for row in zip(*(c.to_pylist() for c in columns), strict=True)  # C-level column unpacking
-        ]
+        result.outcomes = (
+            conn.execute(sql)
+            .fetch_arrow_table()
+            .rename_columns(["row_no", "outcome", "reason", "message", "event_id"])
+        )
 
     def _count(
         self,
