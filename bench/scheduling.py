@@ -23,6 +23,7 @@ import argparse
 import csv
 import fnmatch
 import json
+import os
 import platform
 import re
 import sys
@@ -152,7 +153,19 @@ def _solve_one(row: dict[str, str], params: SolveParams, skip_plain: bool) -> di
         "mwkr": mwkr.makespan,
         "mwkr_gap_pct": _gap(mwkr.makespan, bks),
         "mwkr_time_s": mwkr_s,
+        # the machine is shared: the 1-minute load average when the instance finished (2 cores)
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "plantloop_notes": list(plan.notes),
     }
+
+
+def _cmp(row: dict[str, object]) -> int:
+    """−1 when plantloop's makespan is shorter than the plain model's (or the plain one has none)."""
+    ours, plain = row["plantloop"], row["plain"]
+    if plain is None:
+        return -1
+    assert isinstance(ours, int) and isinstance(plain, int)
+    return (ours > plain) - (ours < plain)
 
 
 def _families(results: list[dict[str, object]]) -> dict[str, dict[str, object]]:
@@ -171,6 +184,9 @@ def _families(results: list[dict[str, object]]) -> dict[str, dict[str, object]]:
             "plantloop_gap_pct": round(mean(float(r["plantloop_gap_pct"]) for r in rs), 3),  # type: ignore[arg-type]
             "plantloop_optimal": sum(1 for r in rs if r["plantloop_optimal"]),
             "plain_cpsat_gap_pct": round(mean(plain_gaps), 3) if len(plain_gaps) == len(rs) else None,
+            "plantloop_better": sum(1 for r in rs if _cmp(r) < 0),
+            "plantloop_worse": sum(1 for r in rs if _cmp(r) > 0),
+            "load_avg_1m_mean": round(mean(float(r.get("load_avg_1m", float("nan"))) for r in rs), 1),  # type: ignore[arg-type]
             "mwkr_gap_pct": round(mean(float(r["mwkr_gap_pct"]) for r in rs), 3),  # type: ignore[arg-type]
         }
     return families
@@ -221,7 +237,7 @@ def main() -> None:
     results = [done[r["instance"]] for r in chosen]
     families = _families(results)
     table = Table(title=f"mean gap to BKS (%), {args.time_limit}s, {args.workers} workers")
-    for col in ("family", "n", "plantloop", "proved opt", "plain CP-SAT", "MWKR"):
+    for col in ("family", "n", "plantloop", "proved opt", "plain CP-SAT", "MWKR", "better/worse", "load"):
         table.add_column(col, justify="right")
     for fam, f in families.items():
         table.add_row(
@@ -231,6 +247,8 @@ def main() -> None:
             str(f["plantloop_optimal"]),
             _fmt(f["plain_cpsat_gap_pct"]),  # type: ignore[arg-type]
             f"{f['mwkr_gap_pct']:.2f}",
+            f"{f['plantloop_better']}/{f['plantloop_worse']}",
+            f"{f['load_avg_1m_mean']}",
         )
     console.print(table)
     if args.json:

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from ortools.sat.python import cp_model
 
+from plantloop.optimize.scheduling import portfolio
 from plantloop.optimize.scheduling.check import Violation, check_schedule
 from plantloop.optimize.scheduling.lns import improve_makespan
 from plantloop.optimize.scheduling.model import ModelVars, build_model, makespan_lower_bound, safe_horizon
@@ -193,6 +194,20 @@ def solve(
         )
     if objective is Objective.MAKESPAN and params.lns:
         return _solve_makespan_lns(problem, params, incumbent, rule_value, t0)
+    if objective is Objective.MAKESPAN and portfolio.applies(problem, params):
+        res = portfolio.solve_makespan(problem, params, incumbent, t0 + params.time_limit_s)
+        status = SolveStatus.OPTIMAL if res.optimal else SolveStatus.FEASIBLE
+        return _plan(
+            problem,
+            objective,
+            res.schedule,
+            res.schedule.makespan,
+            res.bound,
+            status,
+            t0,
+            rule_value,
+            res.notes,
+        )
     sched, value, bound, optimal = run(
         problem, first, params, incumbent=incumbent, horizon=horizon, time_limit_s=budget
     )

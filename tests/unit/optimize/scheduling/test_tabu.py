@@ -1,0 +1,60 @@
+"""Tabu search on the disjunctive graph: feasible, improving, bounded by steps; and the portfolio solve."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from plantloop.optimize.scheduling import portfolio, tabu
+from plantloop.optimize.scheduling.check import check_schedule
+from plantloop.optimize.scheduling.instances import load_instance
+from plantloop.optimize.scheduling.problem import Job, Operation, Option, Problem
+from plantloop.optimize.scheduling.rules import Rule, dispatch
+from plantloop.optimize.scheduling.solve import SolveParams, SolveStatus, solve
+
+
+def test_tabu_search_improves_the_mwkr_schedule_of_ft10_and_stays_feasible(bench_dir: Path) -> None:
+    p = load_instance(bench_dir / "jssp/ft10.txt", "jssp")
+    start = dispatch(p, Rule.MWKR)
+    res = tabu.improve(p, start, deadline=time.perf_counter() + 60, max_steps=3000, seed=1)
+    assert check_schedule(p, res.schedule) == []
+    assert res.steps <= 3000
+    assert res.schedule.makespan < start.makespan
+    assert res.schedule.makespan <= 930 * 1.08  # optimum 930
+
+
+def test_tabu_search_with_a_step_limit_is_reproducible_for_a_seed(bench_dir: Path) -> None:
+    p = load_instance(bench_dir / "jssp/la16.txt", "jssp")
+    start = dispatch(p, Rule.MWKR)
+    deadline = time.perf_counter() + 60
+    runs = [tabu.improve(p, start, deadline=deadline, max_steps=500, seed=3) for _ in range(2)]
+    assert runs[0].schedule == runs[1].schedule
+
+
+def test_tabu_search_keeps_a_flexible_shops_assignment(bench_dir: Path) -> None:
+    p = load_instance(bench_dir / "fjsp/brandimarte/mk01.txt", "fjsp")
+    start = dispatch(p, Rule.MWKR)
+    res = tabu.improve(p, start, deadline=time.perf_counter() + 60, max_steps=500, seed=1)
+    assert check_schedule(p, res.schedule) == []
+    machines = {(a.job, a.op): a.machine for a in start.assignments}
+    assert all(machines[(a.job, a.op)] == a.machine for a in res.schedule.assignments)
+    assert res.schedule.makespan <= start.makespan
+
+
+def test_the_portfolio_serves_plain_job_shops_only() -> None:
+    plain = Problem(jobs=(Job("a", (Operation((Option(0, 2),)),)),), n_machines=1)
+    setups = plain.with_changes(setups={0: {("x", "y"): 1}})
+    assert portfolio.applies(plain, SolveParams())
+    assert not portfolio.applies(setups, SolveParams())
+    assert not portfolio.applies(plain, SolveParams(deterministic_time=1.0))
+
+
+def test_the_portfolio_solve_reports_a_cp_sat_bound_and_a_checked_schedule(bench_dir: Path) -> None:
+    p = load_instance(bench_dir / "jssp/la16.txt", "jssp")  # optimum 945
+    plan = solve(p, params=SolveParams(time_limit_s=6.0, num_workers=2, random_seed=1))
+    assert plan.violations == ()
+    assert plan.best_bound <= 945 <= plan.makespan <= 945 * 1.03
+    assert plan.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+    one = solve(p, params=SolveParams(time_limit_s=4.0, num_workers=1, random_seed=1))
+    assert one.violations == ()
+    assert one.best_bound <= 945 <= one.makespan <= 945 * 1.05
