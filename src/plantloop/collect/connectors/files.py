@@ -102,7 +102,8 @@ _SQL: dict[str, str] = {}
 
 
 def parse_sql(contract: Contract) -> str:
-    """The parse of a table of rows of ``contract`` (parameters: $1 source, $2 received_at)."""
+    """The parse of a table of rows of ``contract`` (parameters: $1 source, $2 received_at, $3 whether rows
+    may have columns the contract does not name)."""
     if contract.entity not in _SQL:
         _SQL[contract.entity] = _parse_sql(contract)
     return _SQL[contract.entity]
@@ -141,8 +142,9 @@ WITH s AS (
 ), c AS (
     SELECT *,
         {cells},
-        map_from_entries(list_filter(map_entries(m),
-            x -> NOT list_contains([{known}], x.key) AND nullif(trim(x.value), '') IS NOT NULL)) AS extras
+        CASE WHEN $3 THEN map_from_entries(list_filter(map_entries(m),
+            x -> NOT list_contains([{known}], x.key) AND nullif(trim(x.value), '') IS NOT NULL))
+            ELSE MAP {{}}::MAP(VARCHAR, VARCHAR) END AS extras
     FROM j
 ), v AS (
     SELECT *,
@@ -182,13 +184,20 @@ FROM h
 
 
 def parse_rows(
-    store: OdsStore, source: str, records: pa.Table, *, received_at: datetime | None = None
+    store: OdsStore,
+    source: str,
+    records: pa.Table,
+    *,
+    received_at: datetime | None = None,
+    extra_columns: bool = True,
 ) -> pa.Table:
-    """The landing batch of ``records`` (raw = a row's JSON object; source_key = ``<entity>#file#row``)."""
+    """The landing batch of ``records`` (raw = a row's JSON object; source_key = ``<entity>#file#row``).
+    ``extra_columns=False`` when the file's header names no column beyond the contract (skips a step)."""
     keys = records.column("source_key").slice(0, 1).to_pylist()
     entity = (keys[0] or "").split("#", 1)[0] if keys else ""
     contract = contract_for(SourceKind.FILES, entity)
-    return run_table_parser(store, parse_sql(contract), records, [source, received_at or store.clock.now()])
+    params = [source, received_at or store.clock.now(), extra_columns]
+    return run_table_parser(store, parse_sql(contract), records, params)
 
 
 # ---- reading files --------------------------------------------------------------------------------
@@ -196,6 +205,7 @@ def parse_rows(
 class _Rows:
     """Rows of a file as raw records, each with the line where it starts and any reason found early."""
 
+    header: list[str] = field(default_factory=list)
     raws: list[bytes] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     reasons: list[str | None] = field(default_factory=list)
@@ -235,7 +245,7 @@ def _csv_rows(data: bytes) -> _Rows:
         raise InvalidSourceInput("the file is empty") from None
     if not any(header):
         raise InvalidSourceInput("the header row is empty")
-    rows, dumps, width, previous = _Rows(), orjson.dumps, len(header), reader.line_num
+    rows, dumps, width, previous = _Rows(header), orjson.dumps, len(header), reader.line_num
     for cells in reader:
         start, previous = previous + 1, reader.line_num
         if start in bad:
@@ -259,6 +269,7 @@ def _xlsx_rows(path: Path) -> _Rows:
         header = [str(h).strip() if h is not None else "" for h in next(sheet_rows, ())]
         if not any(header):
             raise InvalidSourceInput("the first sheet has no header row")
+        rows.header = [h for h in header if h]
         for number, cells in enumerate(sheet_rows, start=2):
             if any(c is not None and str(c).strip() for c in cells):
                 record = {h: c for h, c in zip(header, cells, strict=False) if h}
@@ -273,7 +284,7 @@ def import_file(
 ) -> ImportReport:
     """Import one CSV or .xlsx file into ``ods_files__<entity>``; returns the per-row report."""
     path = Path(path)
-    contract_for(SourceKind.FILES, entity)
+    contract = contract_for(SourceKind.FILES, entity)
     try:
         is_excel = path.suffix.lower() in (".xlsx", ".xlsm")
         rows = _xlsx_rows(path) if is_excel else _csv_rows(path.read_bytes())
@@ -281,7 +292,8 @@ def import_file(
         raise InvalidSourceInput(f"cannot read {path.name}: {exc.strerror}") from None
     keys = [f"{entity}#{path.name}#{line}" for line in rows.lines]
     records = source_table(rows.raws, keys, pre_reasons=rows.reasons, pre_messages=rows.messages)
-    batch = parse_rows(landing.store, source, records)
+    known = {*contract.fields, *contract.optional}
+    batch = parse_rows(landing.store, source, records, extra_columns=bool(set(rows.header) - known))
     result = landing.land_arrow(batch, source=source, kind=SourceKind.FILES, parser=PARSER, want_rows=True)
     report = ImportReport(str(path), entity, source, result.landed, result.duplicates, result.quarantined)
     if result.outcomes is not None:
