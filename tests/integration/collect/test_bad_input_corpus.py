@@ -55,6 +55,7 @@ def service(
         client_id=f"corpus-{uuid.uuid4().hex[:8]}",
         topic_filter="#",  # everything on the broker: even topics outside the namespace are offered
         batch_size=50,
+        session_expiry_s=0,  # a session that queues the rest of the test run would only slow the broker
     )
     svc = CollectService(settings, reference_plant, mqtt=mqtt)
     assert svc.start(wait_subscribed_s=10)

@@ -37,6 +37,7 @@ def _collector(
         max_inflight=200,
         batch_size=100,
         topic_filter=topic_filter,
+        session_expiry_s=60,  # long enough to come back within the test, short enough not to pile up
     )
     collector = MqttCollector(config, landing, UnsResolver(plant))
     collector.start()

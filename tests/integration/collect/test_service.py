@@ -37,9 +37,8 @@ def test_the_service_lands_the_mes_outbox_and_the_uns_telemetry_and_reports_both
     settings = Settings(data_dir=tmp_path, mqtt_host=mqtt_broker.host, mqtt_port=mqtt_broker.port)
     container = build_container(settings, plant=reference_plant)
     client_id = f"svc-{uuid.uuid4().hex[:8]}"
-    service = CollectService.for_container(
-        container, mqtt=mqtt_config(settings, reference_plant, client_id=client_id), poll_interval_s=0.05
-    )
+    mqtt = mqtt_config(settings, reference_plant, client_id=client_id, session_expiry_s=0)
+    service = CollectService.for_container(container, mqtt=mqtt, poll_interval_s=0.05)
     assert service.start(wait_subscribed_s=10)
     container.bus.handle(
         CreateWorkOrder(work_order_id="WO-S1", material_id="P-KET-01", qty=10, due_at=T0 + timedelta(days=2))

@@ -43,6 +43,7 @@ def test_an_edge_node_births_and_sends_data_by_alias_and_every_metric_lands(
         topic_filter="ACME/#",
         extra_filters=(f"spBv1.0/{group}/#",),
         batch_size=50,
+        session_expiry_s=0,
     )
     service = CollectService(Settings(warehouse_path=tmp_path / "w.duckdb"), reference_plant, mqtt=config)
     assert service.start(wait_subscribed_s=10)
