@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -210,8 +211,8 @@ def run_chaos(
     started = time.monotonic()
     try:
         sim.start()
-        done_kills, done_restarts = _chaos(
-            worker, broker, expected_mqtt, kills, broker_restarts, rng, progress, failed
+        done_kills, done_restarts, after_stream = _chaos(
+            worker, broker, expected_mqtt, kills, broker_restarts, rng, progress, failed, sim.is_alive
         )
         sim.join()
         if failed:
@@ -219,7 +220,7 @@ def run_chaos(
         flushed = publisher.flush(timeout_s=300)
         publisher.close()
         worker.stop()
-        worker.start("--exit-when-idle-s", "5")  # the last run: until everything sent has landed
+        worker.start("--exit-when-idle-s", "3")  # the last run: until everything sent has landed
         assert worker.proc is not None
         worker.proc.wait(1800)
     finally:
@@ -234,6 +235,7 @@ def run_chaos(
         "sim_days": days,
         "kills": done_kills,
         "broker_restarts": done_restarts,
+        "moments_after_stream": after_stream,
         "worker_starts": worker.starts,
         "publisher_flushed": flushed,
         "elapsed_s": round(elapsed, 1),
@@ -249,23 +251,32 @@ def _chaos(
     rng: random.Random,
     progress: bool,
     failed: list[BaseException],
+    streaming: Callable[[], bool],
     stall_s: float = 120.0,
-) -> tuple[int, int]:
-    """Kill the worker and restart the broker at random fractions of what must land, while it lands."""
+    settled_s: float = 3.0,
+) -> tuple[int, int, int]:
+    """Kill the worker and restart the broker at random fractions of what must land, while it lands.
+
+    Each moment waits until the new process has landed something. When the simulator has finished and
+    nothing has landed for ``settled_s`` (everything sent is in: a short run can get there before its last
+    moments), the remaining moments happen anyway and are counted as after the stream (third value)."""
     plan = sorted(
         [(rng.uniform(0.02, 0.95), "kill") for _ in range(kills)]
         + [(rng.uniform(0.1, 0.9), "broker") for _ in range(broker_restarts)]
     )
-    done_kills = done_restarts = 0
+    done_kills = done_restarts = after_stream = 0
     began, floor = time.monotonic(), -1
     for at, what in plan:
         last, since = worker.landed, time.monotonic()
         # a new moment each time: after a restart, first let the new process land something
         while worker.landed < at * expected or worker.landed <= floor:
             if failed:
-                return done_kills, done_restarts
+                return done_kills, done_restarts, after_stream
             if worker.landed != last:
                 last, since = worker.landed, time.monotonic()
+            elif not streaming() and time.monotonic() - since > settled_s:
+                after_stream += 1
+                break
             elif time.monotonic() - since > stall_s:
                 raise RuntimeError(f"nothing landed for {stall_s} s at {last:,} rows; see {worker.log}")
             time.sleep(0.01)
@@ -283,7 +294,7 @@ def _chaos(
             broker.restart()
             done_restarts += 1
         floor = worker.landed
-    return done_kills, done_restarts
+    return done_kills, done_restarts, after_stream
 
 
 def _outbox_count(mes_db: Path) -> int:
@@ -396,7 +407,8 @@ def main() -> None:
     print(
         f"events {result['events']:,} ({result['mqtt_events']:,} MQTT telemetry, {result['outbox_events']:,} "
         f"MES outbox, {result['sim_days']} simulated days)  kills {result['kills']}  "
-        f"broker restarts {result['broker_restarts']}  elapsed {result['elapsed_s']} s"
+        f"broker restarts {result['broker_restarts']} ({result['moments_after_stream']} of the moments after "
+        f"the stream had ended)  elapsed {result['elapsed_s']} s"
     )
     print(
         f"lost {result['lost']}  duplicated {result['duplicated']}  phantom {result['phantom']}  "
@@ -411,8 +423,25 @@ def main() -> None:
     for source, counts in result["ledger"].items():
         print(f"  {source}: {counts}")
     if args.json:
-        keys = ("events", "kills", "broker_restarts", "lost", "duplicated")
-        print(json.dumps({k: result[k] for k in keys}))
+        keys = (
+            "events",
+            "mqtt_events",
+            "outbox_events",
+            "lost",
+            "duplicated",
+            "phantom",
+            "ledger_reconciles",
+            "kills",
+            "broker_restarts",
+            "moments_after_stream",
+            "worker_starts",
+            "late_injected",
+            "read_in_occurred_at_order",
+            "elapsed_s",
+        )
+        landed = sum(counts["landed"] for counts in result["ledger"].values())
+        rate = round(result["events"] / result["elapsed_s"], 1) if result["elapsed_s"] else 0.0
+        print(json.dumps({k: result[k] for k in keys} | {"landed": landed, "events_per_s": rate}))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""A small chaos run: the simulator streams ~10k events (MQTT telemetry and the MES outbox) while the ingest
+"""A small chaos run: the simulator streams ~6k events (MQTT telemetry and the MES outbox) while the ingest
 worker is SIGKILLed 3 times and the broker restarted once; nothing is lost, nothing doubled."""
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ def test_killing_the_worker_and_restarting_the_broker_loses_and_doubles_nothing(
 ) -> None:
     chaos = _chaos_module()
     result = chaos.run_chaos(
-        mqtt_broker, events=10_000, kills=3, broker_restarts=1, seed=11, workdir=tmp_path, rate_per_s=2500
+        mqtt_broker, events=6_000, kills=3, broker_restarts=1, seed=11, workdir=tmp_path, rate_per_s=2500
     )
     assert (result["kills"], result["broker_restarts"]) == (3, 1)
-    assert result["events"] >= 10_000 and result["outbox_events"] > 0
+    assert result["moments_after_stream"] < 4  # a short run may end before its last moments, not before all
+    assert result["events"] >= 6_000 and result["outbox_events"] > 0
     assert (result["lost"], result["duplicated"], result["phantom"]) == (0, 0, 0)
     assert result["ledger_reconciles"]
     # the outbox path is exactly-once (offset committed with the rows), not merely deduplicated
