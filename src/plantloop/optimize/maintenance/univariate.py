@@ -8,7 +8,9 @@ Per new value ``x_t`` the detector computes, from the past only:
 2. the rarity of each surprise: its percentile rank among the last ``rank_rows`` surprises of the same kind,
    which makes scores comparable across sensors of any scale or noise level;
 3. the anomaly score, the larger of the two rarities in [0, 1), and a refractory rule: a score that does not
-   exceed every score of the previous ``refractory_rows`` values is halved, so one event raises one alarm.
+   exceed every score of the previous ``refractory_rows`` values is halved, so one event raises one alarm;
+4. the range rule of Numenta's NAB detector: a value beyond the range of every earlier value by more than
+   ``range_tolerance`` of that range scores 1 (once ``range_learning_rows`` values have been seen).
 
 :meth:`StreamingUnivariateDetector.update` accepts mini-batches of any size and gives the same scores as one
 pass over the whole series (the state is a bounded history of values, surprises and scores).
@@ -34,6 +36,8 @@ class UnivariateConfig:
     rank_rows: int = 500
     refractory_rows: int = 200
     min_baseline_rows: int = 10
+    range_tolerance: float = 0.05
+    range_learning_rows: int = 300
 
 
 def _surprise(values: FloatArray, baseline_rows: int, short_rows: int, min_rows: int) -> FloatArray:
@@ -65,13 +69,15 @@ def _refractory(scores: FloatArray, refractory_rows: int) -> FloatArray:
 
 @dataclass
 class StreamingUnivariateDetector:
-    """Causal anomaly scores in [0, 1) for one sensor, fed value by value or in mini-batches."""
+    """Causal anomaly scores in [0, 1] for one sensor, fed value by value or in mini-batches."""
 
     config: UnivariateConfig = field(default_factory=UnivariateConfig)
     _values: FloatArray = field(default_factory=lambda: np.zeros(0), init=False, repr=False)
     _surprises: FloatArray = field(default_factory=lambda: np.zeros((0, 2)), init=False, repr=False)
     _scores: FloatArray = field(default_factory=lambda: np.zeros(0), init=False, repr=False)
     seen: int = field(default=0, init=False)
+    _low: float = field(default=np.inf, init=False, repr=False)
+    _high: float = field(default=-np.inf, init=False, repr=False)
 
     def update(self, values: FloatArray | list[float]) -> FloatArray:
         """Score new values (in time order); returns one score per value."""
@@ -96,12 +102,24 @@ class StreamingUnivariateDetector:
         )
         all_scores = np.concatenate([self._scores, rarity])
         scores = _refractory(all_scores, c.refractory_rows)[len(self._scores) :]
+        scores = np.maximum(scores, self._range_flags(new))
         keep_values = c.baseline_rows + c.short_rows
         self._values = history[-keep_values:]
         self._surprises = all_surprises[-c.rank_rows :]
         self._scores = all_scores[-c.refractory_rows :]
         self.seen += n_new
         return scores
+
+    def _range_flags(self, new: FloatArray) -> FloatArray:
+        """1 where a value leaves the range of all earlier values by more than the tolerance, once learned."""
+        c = self.config
+        low = np.minimum.accumulate(np.concatenate([[self._low], new]))[:-1]
+        high = np.maximum.accumulate(np.concatenate([[self._high], new]))[:-1]
+        span = np.where(np.isfinite(high - low), high - low, 0.0)
+        beyond = (new > high + c.range_tolerance * span) | (new < low - c.range_tolerance * span)
+        learned = (self.seen + np.arange(len(new)) >= c.range_learning_rows) & np.isfinite(high)
+        self._low, self._high = float(min(self._low, new.min())), float(max(self._high, new.max()))
+        return np.asarray(np.where(beyond & learned, 1.0, 0.0), dtype=float)
 
     def _fill_gaps(self, new: FloatArray) -> FloatArray:
         """Carry the last finite value over NaN/inf readings (a gap is not evidence of an anomaly)."""

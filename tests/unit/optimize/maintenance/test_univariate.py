@@ -1,4 +1,4 @@
-"""The streaming univariate detector is causal, batch-size invariant and scores surprises high."""
+"""The streaming univariate detector is causal, batch-size invariant, scores surprises, flags new ranges."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def _series(n: int = 3000, seed: int = 0) -> np.ndarray:
 
 def test_feeding_a_series_in_mini_batches_gives_the_same_scores_as_one_batch() -> None:
     values = _series()
+    values[[1500, 2600]] += [30.0, -40.0]  # the range rule's state crosses batches too
     whole = StreamingUnivariateDetector().update(values)
     detector = StreamingUnivariateDetector()
     sizes = [1, 5, 64, 300, 1000, 17]
@@ -24,6 +25,7 @@ def test_feeding_a_series_in_mini_batches_gives_the_same_scores_as_one_batch() -
         parts.append(detector.update(values[start : start + size]))
         start, k = start + size, k + 1
     assert np.allclose(np.concatenate(parts), whole)
+    assert whole[1500] == 1.0 and whole[2600] == 1.0
     assert detector.seen == len(values)
 
 
@@ -41,7 +43,23 @@ def test_a_level_shift_scores_higher_than_anything_in_normal_operation() -> None
     values[2500:] += 15.0
     scores = StreamingUnivariateDetector().update(values)
     assert scores[2500:2510].max() > scores[1000:2500].max()
-    assert scores.min() >= 0.0 and scores.max() < 1.0
+    assert scores.min() >= 0.0 and scores.max() <= 1.0
+
+
+def test_a_value_beyond_the_range_seen_so_far_scores_one_once_the_range_is_learned() -> None:
+    values = _series(1000)
+    high = values[:800].max() + 0.2 * np.ptp(values[:800])  # 20 % of the range above the highest value
+    values[800] = high
+    config = UnivariateConfig(range_tolerance=0.05, range_learning_rows=300)
+    scores = StreamingUnivariateDetector(config).update(values)
+    assert scores[800] == 1.0
+    assert scores[300:800].max() < 1.0  # values inside the range never score 1
+    within = values.copy()
+    within[800] = values[:800].max() + 0.02 * np.ptp(values[:800])  # inside the 5 % tolerance
+    assert StreamingUnivariateDetector(config).update(within)[800] < 1.0
+    early = _series(1000)
+    early[100] = high  # still learning the range: the rarity scores it, the range rule does not
+    assert StreamingUnivariateDetector(config).update(early)[100] < 1.0
 
 
 def test_a_repeated_alarm_inside_the_refractory_period_is_damped() -> None:
