@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from plantloop.dataplatform.governance.table_state import table_exists
 from plantloop.dataplatform.governance.verdicts import Gate
 from plantloop.kernel.errors import InvalidInput
 
@@ -66,7 +67,8 @@ def decision_inputs(
     con: duckdb.DuckDBPyConnection, decision_id: str, gate: Gate | None = None
 ) -> list[dict[str, Any]]:
     """The partitions of one decision: the verdict then, and (with a ``gate``) the verdict now."""
-    con.execute(DECISION_LINEAGE_DDL)
+    if not table_exists(con, "dp_decision_lineage"):
+        return []
     cursor = con.execute(
         "SELECT decision_id, kind, table_name, partition_key, dq_passed_at_decision, dq_failed_at_decision, "
         "model_version, recorded_at FROM main.dp_decision_lineage WHERE decision_id = ? "
@@ -85,7 +87,8 @@ def decision_inputs(
 
 def decisions_on(con: duckdb.DuckDBPyConnection, table: str, partition: str | None = None) -> list[str]:
     """Ids of the decisions built on ``table`` (one partition of it, when given)."""
-    con.execute(DECISION_LINEAGE_DDL)
+    if not table_exists(con, "dp_decision_lineage"):
+        return []
     sql = "SELECT DISTINCT decision_id FROM main.dp_decision_lineage WHERE table_name = ?"
     params = [table]
     if partition is not None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import duckdb
 
-from plantloop.dataplatform.governance.quality import DQ_RESULT_DDL
 from plantloop.dataplatform.governance.table_state import table_exists
 
 
@@ -18,7 +17,8 @@ def dq_report(
     con: duckdb.DuckDBPyConnection, *, table: str | None = None, only_failed: bool = False
 ) -> list[dict[str, Any]]:
     """``[{table, passed, partitions: [{partition, passed, checks: [...], inherited: [...]}]}]``."""
-    con.execute(DQ_RESULT_DDL)
+    if not table_exists(con, "dq_result"):
+        return []
     where, params = ("WHERE table_name = ?", [table]) if table else ("", [])
     rows = con.execute(
         "SELECT table_name, partition_key, partition_values, check_name, check_kind, severity, passed, "

@@ -16,8 +16,8 @@ from datetime import datetime
 
 import duckdb
 
-from plantloop.dataplatform.governance.quality import DQ_RESULT_DDL
 from plantloop.dataplatform.governance.sql_text import values_sql
+from plantloop.dataplatform.governance.table_state import table_exists
 from plantloop.kernel.clock import Clock, SystemClock
 
 PARTITION_LINEAGE_DDL = """
@@ -79,7 +79,8 @@ def record_partition_lineage(
 
 
 def load_partition_lineage(con: duckdb.DuckDBPyConnection) -> list[LineageEdge]:
-    con.execute(PARTITION_LINEAGE_DDL)
+    if not table_exists(con, "partition_lineage"):  # reads never run DDL: a build may be writing
+        return []
     rows = con.execute(
         "SELECT upstream_table, upstream_partition, downstream_table, downstream_partition "
         "FROM partition_lineage"
@@ -113,7 +114,8 @@ class LatestResult:
 
 def latest_results(con: duckdb.DuckDBPyConnection) -> list[LatestResult]:
     """The latest result of every (table, partition, check)."""
-    con.execute(DQ_RESULT_DDL)
+    if not table_exists(con, "dq_result"):
+        return []
     rows = con.execute(
         "SELECT table_name, partition_key, check_name, passed, severity, observed, expected, evaluated_at "
         "FROM dq_result QUALIFY row_number() OVER (PARTITION BY table_name, partition_key, check_name "

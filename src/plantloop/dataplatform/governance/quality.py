@@ -40,6 +40,7 @@ from plantloop.dataplatform.governance.quality_config import (
     ValidityCheck,
 )
 from plantloop.dataplatform.governance.sql_text import ident, literal, qualified, values_sql
+from plantloop.dataplatform.governance.table_state import table_exists
 from plantloop.kernel.clock import Clock, SystemClock
 from plantloop.kernel.errors import InvalidInput
 from plantloop.kernel.ids import new_id
@@ -409,7 +410,8 @@ def evaluate_quality(
 
 def latest_results(con: duckdb.DuckDBPyConnection, table: str, partition: str) -> list[dict[str, Any]]:
     """The latest result of every check on one partition."""
-    con.execute(DQ_RESULT_DDL)
+    if not table_exists(con, "dq_result"):
+        return []
     cur = con.execute(
         "SELECT check_name, check_kind, severity, passed, observed, expected, detail, evaluated_at, run_id "
         "FROM dq_result WHERE table_name = ? AND partition_key = ? "

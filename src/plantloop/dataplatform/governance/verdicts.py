@@ -27,7 +27,6 @@ from datetime import datetime
 import duckdb
 
 from plantloop.dataplatform.governance.partition_lineage import (
-    PARTITION_LINEAGE_DDL,
     FailedCheck,
     PartitionRef,
     latest_results,
@@ -44,7 +43,6 @@ from plantloop.dataplatform.governance.partitions import (
     parse_key,
     scheme_sql,
 )
-from plantloop.dataplatform.governance.quality import DQ_RESULT_DDL
 from plantloop.dataplatform.governance.sql_text import ident, literal, qualified, values_sql
 from plantloop.dataplatform.governance.table_state import table_exists
 from plantloop.kernel.clock import Clock, SystemClock
@@ -55,14 +53,15 @@ OPAQUE = "partition"
 
 def dq_stamp(con: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
     """Changes whenever DQ results or lineage change: a key for caching a :class:`Gate`."""
-    con.execute(TABLE_LINEAGE_DDL)
-    con.execute(DQ_RESULT_DDL)
-    con.execute(PARTITION_LINEAGE_DDL)
-    row = con.execute(
-        "SELECT (SELECT count(*) FROM dq_result), (SELECT max(evaluated_at) FROM dq_result), "
-        "(SELECT max(recorded_at) FROM dp_table_lineage), (SELECT count(*) FROM partition_lineage)"
-    ).fetchone()
-    return tuple(row or ())
+    parts: list[object] = []
+    for table, sql in (
+        ("dq_result", "SELECT count(*), max(evaluated_at) FROM dq_result"),
+        ("dp_table_lineage", "SELECT count(*), max(recorded_at) FROM dp_table_lineage"),
+        ("partition_lineage", "SELECT count(*), max(recorded_at) FROM partition_lineage"),
+    ):
+        row = con.execute(sql).fetchone() if table_exists(con, table) else None
+        parts.extend(row or (None, None))
+    return tuple(parts)
 
 
 TABLE_LINEAGE_DDL = """
@@ -90,8 +89,9 @@ def record_table_lineage(
 
 
 def table_parents(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
-    con.execute(TABLE_LINEAGE_DDL)
     parents: dict[str, set[str]] = {}
+    if not table_exists(con, "dp_table_lineage"):
+        return parents
     for up, down in con.execute("SELECT upstream_table, downstream_table FROM dp_table_lineage").fetchall():
         parents.setdefault(str(down), set()).add(str(up))
     return parents

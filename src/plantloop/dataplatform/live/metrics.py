@@ -23,6 +23,18 @@ from plantloop.dataplatform.live.shifts import ShiftInstance, shift_at
 from plantloop.mes.masterdata.schema import PlantDefinition
 
 _RELEVANT = frozenset({"EquipmentStateChanged", "OperationCompleted", "DowntimeStarted", "DowntimeEnded"})
+#: The payload fields the fold reads, with their SQL types (the tail extracts them in DuckDB).
+FIELDS = {
+    "equipment_id": "VARCHAR",
+    "to_state": "VARCHAR",
+    "qty_good": "BIGINT",
+    "qty_scrap": "BIGINT",
+    "material_id": "VARCHAR",
+    "seq": "INTEGER",
+    "reason_code": "VARCHAR",
+    "planned": "BOOLEAN",
+    "started_at": "TIMESTAMPTZ",
+}
 EXECUTE, IDLE = "execute", "idle"
 
 
@@ -126,7 +138,22 @@ class LiveMetrics:
         return n
 
     def fold_arrow(self, table: pa.Table) -> int:
-        return self.fold_rows(table.to_pylist())
+        """Fold a slice with ``type``, ``occurred_at``, ``ingested_at`` and either the ``payload`` JSON or
+        the :data:`FIELDS` as columns (what :class:`OdsTail` reads)."""
+        if "payload" in table.column_names:
+            return self.fold_rows(table.to_pylist())
+        columns = {name: table.column(name).to_pylist() for name in table.column_names}
+        types, at, ingested = columns["type"], columns["occurred_at"], columns["ingested_at"]
+        fields = [(name, columns[name]) for name in FIELDS if name in columns]
+        with self._lock:
+            newest = max((i for i in ingested if i is not None), default=None)
+            if newest is not None and (not self.last_ingested_at or newest > self.last_ingested_at):
+                self.last_ingested_at = newest
+            for i, type_ in enumerate(types):
+                if type_ in _RELEVANT:
+                    self._fold_one(type_, at[i], {name: values[i] for name, values in fields})
+            self.folded += len(types)
+        return len(types)
 
     def _fold_one(self, type_: str, at: datetime, body: dict[str, Any]) -> None:
         equipment_id = body.get("equipment_id")
@@ -150,7 +177,9 @@ class LiveMetrics:
             live.open_downtime_reason = body.get("reason_code")
             live.open_downtime_planned = bool(body.get("planned"))
         elif type_ == "DowntimeEnded":
-            started = datetime.fromisoformat(body["started_at"]) if body.get("started_at") else at
+            started = body.get("started_at") or at
+            if isinstance(started, str):
+                started = datetime.fromisoformat(started)
             seconds = live._in_shift(started, at)
             if body.get("planned"):
                 live.planned_downtime_s += seconds

@@ -48,18 +48,14 @@ WITH shifts AS (
   SELECT
     equipment_id, state, operation_id, start_at,
     LEAD(start_at) OVER (PARTITION BY equipment_id ORDER BY start_at) AS end_at
-  FROM (
-    SELECT equipment_id, state, operation_id, start_at FROM changes
-    UNION ALL
-    -- before its first recorded change a machine is in that change's from-state; the MES registers every
-    -- machine idle, so one that never changed state is idle
-    SELECT e.equipment_id, COALESCE(f.from_state, 'idle') AS state, NULL AS operation_id,
-      CAST('1970-01-01 00:00:00' AS TIMESTAMP) AS start_at
-    FROM dw.dim_equipment AS e
-    LEFT JOIN (
-      SELECT equipment_id, MIN_BY(from_state, start_at) AS from_state FROM changes GROUP BY equipment_id
-    ) AS f ON f.equipment_id = e.equipment_id
-  ) AS known
+  FROM changes
+), first_change AS (
+  -- before its first recorded change a machine is in that change's from-state; the MES registers every
+  -- machine idle, so one that never changed state is idle
+  SELECT e.equipment_id, MIN(c.start_at) AS first_at, COALESCE(MIN_BY(c.from_state, c.start_at), 'idle') AS state
+  FROM dw.dim_equipment AS e
+  LEFT JOIN changes AS c ON c.equipment_id = e.equipment_id
+  GROUP BY e.equipment_id
 ), state_time AS (
   SELECT
     sh.equipment_id, sh.shift_start_at, i.state, i.operation_id,
@@ -71,6 +67,14 @@ WITH shifts AS (
     ON i.equipment_id = sh.equipment_id
     AND i.start_at < sh.shift_end_at
     AND COALESCE(i.end_at, sh.shift_end_at) > sh.shift_start_at
+  UNION ALL
+  SELECT
+    sh.equipment_id, sh.shift_start_at, f.state, NULL AS operation_id,
+    date_diff('microsecond', sh.shift_start_at, LEAST(COALESCE(f.first_at, sh.shift_end_at), sh.shift_end_at)) / 1e6
+      AS overlap_s
+  FROM shifts AS sh
+  JOIN first_change AS f ON f.equipment_id = sh.equipment_id
+  WHERE f.first_at IS NULL OR f.first_at > sh.shift_start_at
 ), states AS (
   SELECT
     equipment_id, shift_start_at,
@@ -84,11 +88,11 @@ WITH shifts AS (
   WHERE state = 'execute' AND operation_id IS NOT NULL
   GROUP BY equipment_id, shift_start_at, operation_id
 ), op_total AS (
-  SELECT operation_id, SUM(date_diff('microsecond', start_at, end_at) / 1e6) AS execute_s
-  FROM intervals
-  WHERE state = 'execute' AND end_at IS NOT NULL
-    AND operation_id IN (SELECT operation_id FROM op_in_shift)
-  GROUP BY operation_id
+  SELECT i.operation_id, SUM(date_diff('microsecond', i.start_at, i.end_at) / 1e6) AS execute_s
+  FROM intervals AS i
+  JOIN (SELECT DISTINCT operation_id FROM op_in_shift) AS o ON o.operation_id = i.operation_id
+  WHERE i.state = 'execute' AND i.end_at IS NOT NULL
+  GROUP BY i.operation_id
 ), ideal AS (
   -- the ideal output time of an operation is earned in proportion to its EXECUTE time in each shift
   SELECT
