@@ -30,7 +30,7 @@ def _run(
         while time.monotonic() < deadline or (need_build and process.platform.build_status.builds == 0):
             assert time.monotonic() < deadline + 60, "no warehouse build finished"
             time.sleep(0.5)
-        url = f"http://{settings.host}:{settings.port}/"
+        url = f"http://{settings.host}:{settings.port}/status"
         page = httpx.get(url, auth=("manager", "demo"), timeout=10).text
         assert process.pacer is not None and process.pacer.error is None
     finally:

@@ -1,4 +1,6 @@
-"""``plantloop up``: migrate the MES store and serve the API (and status page) with uvicorn."""
+"""``plantloop up``: a plant's process — migrate the MES store, collect (the MES outbox plus the sources a
+``collect.yaml`` names) into the ODS, govern and build the warehouse on a schedule, watch equipment health,
+and serve the API and the web UI with uvicorn."""
 
 from __future__ import annotations
 
@@ -27,13 +29,29 @@ def up(
     demo: Annotated[
         bool, typer.Option(help="Enable the documented demo users (never in production).")
     ] = False,
+    collect: Annotated[
+        Path | None,
+        typer.Option(
+            help="collect.yaml: MQTT, OPC UA, legacy MES, JetStream sources (the MES outbox always)."
+        ),
+    ] = None,
+    build_interval: Annotated[
+        float, typer.Option(help="Seconds between data-platform builds (govern, warehouse, DQ).")
+    ] = 300.0,
+    platform: Annotated[
+        bool,
+        typer.Option(help="Run collection and the data platform in this process (off: MES API and UI only)."),
+    ] = True,
 ) -> None:
-    """Migrate the database and serve plantloop."""
+    """Migrate the database, run collection and the data platform, and serve plantloop."""
     import uvicorn
 
-    from plantloop.api.main import create_app
     from plantloop.bootstrap import build_container
+    from plantloop.collect.config import load_collect_config
+    from plantloop.collect.connectors.mes_outbox import SqlOutboxPages
     from plantloop.kernel.settings import Settings
+    from plantloop.runtime.app import build_app
+    from plantloop.runtime.platform import DataPlatformRuntime, attach, proposer
 
     overrides: dict[str, object] = {}
     if db_url:
@@ -53,11 +71,29 @@ def up(
     )
     if settings.demo:
         console.print("[yellow]DEMO MODE: demo users (password 'demo') are enabled — never in production.[/]")
+    runtime: DataPlatformRuntime | None = None
     try:
-        from plantloop.ui import mount
-
-        app = create_app(container)
-        mount(app, container)  # the web UI on the same app
+        if platform:
+            sources = load_collect_config(collect) if collect is not None else None
+            engine = container.engine
+            runtime = DataPlatformRuntime(
+                container.plant,
+                settings.resolved_warehouse_path(),
+                SqlOutboxPages(engine) if engine is not None else container.outbox_reader,
+                container.clock,
+                settings=settings,
+                collect=sources,
+                build_interval_s=build_interval,
+                propose=proposer(container),
+            )
+            attach(container, runtime)
+            runtime.start()
+            console.print(
+                f"data platform: {settings.resolved_warehouse_path()}, built every {build_interval:g} s"
+            )
+        app = build_app(container)
         uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
     finally:
+        if runtime is not None:
+            runtime.stop()
         container.close()

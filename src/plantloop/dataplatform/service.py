@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -50,10 +51,11 @@ class DataPlatform:
             yield con
 
     # ---- building -------------------------------------------------------------------------------
-    def build(self, progress: Progress | None = None) -> PlatformBuildReport:
-        """Govern, build, check and mark (one build at a time)."""
+    def build(self, progress: Progress | None = None, *, end: datetime | None = None) -> PlatformBuildReport:
+        """Govern, build, check and mark (one build at a time); ``end``: process days up to this instant
+        (default: the wall clock)."""
         with self._build_lock:
-            report = build_platform(self.warehouse, clock=self.clock, progress=progress)
+            report = build_platform(self.warehouse, clock=self.clock, end=end, progress=progress)
             self._catalog = None  # lineage and descriptions may have changed
             return report
 

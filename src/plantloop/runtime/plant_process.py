@@ -22,13 +22,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from plantloop.bootstrap import Container, build_container
+from plantloop.collect.connectors.mes_outbox import SqlOutboxPages
 from plantloop.kernel.errors import PlantloopError
 from plantloop.kernel.settings import Settings
 from plantloop.mes.gateway import BusGateway
 from plantloop.runtime.broker import BrokerUnavailable, LocalBroker, port_open
 from plantloop.runtime.clock import AcceleratedClock
 from plantloop.runtime.pacing import PacedSimulation
-from plantloop.runtime.platform import DataPlatformRuntime
+from plantloop.runtime.platform import DataPlatformRuntime, attach, proposer
 from plantloop.runtime.sessions import (
     ClosedLeftovers,
     Session,
@@ -132,12 +133,14 @@ class PlantProcess:
         self.platform = DataPlatformRuntime(
             container.plant,
             settings.resolved_warehouse_path(),
-            container.outbox_reader,
+            SqlOutboxPages(container.engine) if container.engine is not None else container.outbox_reader,
             clock,
+            settings=settings,
             mqtt=mqtt_at,
             build_interval_s=opts.build_interval_s,
+            propose=proposer(container),
         )
-        container.platform = self.platform
+        attach(container, self.platform)
         container.runtime_status = self.status
         self.platform.start()
         sim_start = session.start_at
@@ -190,10 +193,10 @@ class PlantProcess:
     def _start_server(self) -> None:
         import uvicorn
 
-        from plantloop.runtime.app import build_demo_app
+        from plantloop.runtime.app import build_app
 
         assert self.container is not None
-        app = build_demo_app(self.container)
+        app = build_app(self.container)
         config = uvicorn.Config(
             app, host=self.settings.host, port=self.settings.port, log_level="warning", lifespan="on"
         )
@@ -247,11 +250,12 @@ class PlantProcess:
         if self.platform is None:
             return
         platform = self.platform
+        platform.stop_builds()  # a build running now would slow the landing while we wait for it
         if platform.mqtt is not None and self.sink is not None:
             # Land what the broker holds (it keeps nothing after it stops): wait while the collector
-            # still makes progress, give up only after 10 s without any.
+            # still makes progress, give up only after 30 s without any (a loaded machine lands slowly).
             last, since = -1, monotonic()
-            while platform.mqtt.stats.received < self.sink.published and monotonic() - since < 10.0:
+            while platform.mqtt.stats.received < self.sink.published and monotonic() - since < 30.0:
                 if platform.mqtt.stats.received != last:
                     last, since = platform.mqtt.stats.received, monotonic()
                 sleep(0.1)

@@ -101,6 +101,9 @@ def close_previous_epochs(bus: MessageBus, queries: MesQueries, at: datetime) ->
             open_ids.extend(wo.id for wo in batch)
             offset += len(batch)
     for work_order_id in open_ids:
+        current = queries.work_order(work_order_id)
+        if current is None or current.status == WorkOrderStatus.CANCELLED:
+            continue  # cancelled with its parent order a moment ago
         try:
             bus.handle(
                 c.CancelWorkOrder(

@@ -199,8 +199,11 @@ class Warehouse:
         previous = self._state().get("built_at")
         restated: list[date] = []
         with self._failures_raised():
-            ctx.plan(environment="prod", auto_apply=True, no_prompts=True, end=end)
-            ctx.run(environment="prod", end=end)  # days completed since the last plan
+            # ``end`` is also the execution time: a plant clock that runs ahead of the wall clock (the demo's
+            # accelerated time) builds its completed days without waiting for the wall clock to pass them
+            # (a production plan takes no end date: its execution time decides which days are complete)
+            ctx.plan(environment="prod", auto_apply=True, no_prompts=True, execution_time=end)
+            ctx.run(environment="prod", end=end, execution_time=end)  # days completed since the last plan
         if previous:
             restated = self.restate_late(datetime.fromisoformat(previous), end=end)
         finished = datetime.now(UTC)

@@ -27,7 +27,7 @@ def register() -> None:
 def maintenance_page(viewer: Viewer) -> None:
     t = viewer.t
     reliability = _reliability(viewer)
-    health = viewer.ctx.extras.get("health") or getattr(viewer.ctx.container, "health", None)
+    health = viewer.ctx.extras.get("health") or getattr(viewer.ctx.platform, "health", None)
     states = viewer.queries.equipment_states()
     rows = []
     for eq in states:
