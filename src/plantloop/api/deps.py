@@ -49,6 +49,17 @@ def current_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
 ) -> Principal:
+    principal = _authenticate(request, auth, bearer, basic)
+    request.state.principal = principal  # the audit middleware names the actor of every write
+    return principal
+
+
+def _authenticate(
+    request: Request,
+    auth: Authenticator,
+    bearer: HTTPAuthorizationCredentials | None,
+    basic: HTTPBasicCredentials | None,
+) -> Principal:
     if bearer is not None and bearer.scheme.lower() == "bearer":
         return auth.verify_token(bearer.credentials)
     if basic is not None:

@@ -1,6 +1,8 @@
 """The FastAPI application: ``create_app(container)`` mounts every context's router under ``/api/v1``
-(health at ``/health``, the status page at ``/``), installs the error mapping, and runs the outbox relay
-and any background tasks (e.g. the demo simulator) for the app's lifetime.
+(health at ``/health``, the status page at ``/status``; ``/`` leads to the web UI when it is mounted),
+installs the error mapping and the audit of every API write, and runs the outbox relay and any background
+tasks (e.g. the demo simulator) for the app's lifetime. ``runtime.app.build_app`` adds the data platform's
+routers and the web UI.
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from plantloop import __version__
+from plantloop.api.audit import AuditWrites
 from plantloop.api.errors import install_error_handlers
 from plantloop.api.routes import (
     auth,
     decisions,
     dispatch,
+    equipment_health,
     events,
     health,
     lots,
     maintenance,
     masterdata,
     operations,
+    quality,
     status,
     work_orders,
 )
@@ -72,10 +77,12 @@ def create_app(
     app.state.container = container
     app.state.authenticator = Authenticator(container.settings)
     install_error_handlers(app)
+    app.add_middleware(AuditWrites, audit=lambda: container.audit)
     app.include_router(health.router)
     app.include_router(status.router)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, masterdata, work_orders, operations, maintenance, dispatch, lots, events, decisions):
+    modules = (auth, masterdata, work_orders, operations, maintenance, dispatch, lots, events, decisions)
+    for module in (*modules, quality, equipment_health):
         api.include_router(module.router)
     api.include_router(decisions.audit_router)
     for router in extra_routers:

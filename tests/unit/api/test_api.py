@@ -204,7 +204,9 @@ def test_maintenance_and_master_data_routes(client: TestClient) -> None:
 
 def test_the_status_page_shows_the_plant(client: TestClient) -> None:
     _create(client)
-    r = client.get("/", auth=VIEWER)
+    root = client.get("/", follow_redirects=False)
+    assert root.status_code == 307 and root.headers["location"] == "/status"  # no web UI mounted here
+    r = client.get("/status", auth=VIEWER)
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
     assert (
         "Suzhou" in r.text and "created" in r.text and "IM-01" in r.text and 'http-equiv="refresh"' in r.text

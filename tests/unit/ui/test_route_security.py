@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import _IncludedRouter
@@ -26,6 +27,7 @@ from plantloop.kernel.settings import Settings, UserSpec
 from plantloop.loop import DecisionKind
 from plantloop.mes.domain import commands as c
 from plantloop.mes.masterdata import PlantDefinition
+from plantloop.optimize.maintenance.watch import PredictiveMaintenanceWatcher
 from plantloop.reports.sample_ads import fill_sample_ads
 from plantloop.ui import mount
 
@@ -35,6 +37,7 @@ ADMIN_L1 = ("admin_l1", "scoped admin password")
 #: Routes without login, and why that is safe.
 PUBLIC = {
     ("GET", "/health"): "liveness only",
+    ("GET", "/"): "a redirect to the home page (which asks for a login), no data",
     ("GET", "/openapi.json"): "the API's description, no data",
     ("GET", "/docs"): "the API's description, no data",
     ("GET", "/docs/oauth2-redirect"): "the API's description, no data",
@@ -52,6 +55,11 @@ NOT_LINE_ROWS = {
     "/api/v1/alerts/rules": "plant-wide alert configuration (administrators)",
     "/api/v1/reports": "report definitions (their rows are checked through the run and export routes)",
     "/api/v1/forms": "form definitions (entries are checked through the entries routes)",
+}
+#: Line-row reads whose answer needs history this fixture does not make: only the refusal is checked.
+NEEDS_HISTORY = {
+    "/api/v1/quality/spc/parameters/{equipment_id}": "a chart needs parameter readings of three operations",
+    "/api/v1/quality/spc/defects": "a chart needs two completed operations (line L1 has one)",
 }
 L2_MARKERS = ("WO-B", "AS-21", "AS-22", "TS-21", "PK-21", "L2-ASSY", "L2-TEST", "L2-PACK", "MO-B")
 DUE = (datetime.now(UTC) + timedelta(days=1)).isoformat()
@@ -123,6 +131,22 @@ def plant(
     fill_sample_ads(sample, start=now.date() - timedelta(days=5), days=6)
     app = create_app(container)
     ctx = mount(app, container, pages=False, report_connection=sample)
+    app.state.equipment_health = watcher = PredictiveMaintenanceWatcher()
+    watcher.ingest_rows(
+        pd.DataFrame(
+            [
+                {
+                    "equipment_id": eq,
+                    "tag": tag,
+                    "value": 1.0 + i,
+                    "measured_at": now + timedelta(seconds=10 * i),
+                }
+                for eq in ("AS-12", "AS-22")
+                for tag in ("temperature_c", "vibration_mm_s", "current_a")
+                for i in range(5)
+            ]
+        )
+    )
     for record in container.queries.events(limit=1000):
         ctx.alerts.observe_event(record.envelope)
     alerts = {ctx.line_of_target(a.target): a.id for a in ctx.alerts.alerts()}
@@ -216,6 +240,16 @@ def body(method: str, path: str, values: dict[str, str]) -> dict[str, Any]:
             }
         },
         "/review": {"approve": True},
+        "/api/v1/equipment-health/telemetry": {
+            "samples": [
+                {
+                    "equipment_id": values["equipment_id"],
+                    "tag": "temperature_c",
+                    "value": 40.0,
+                    "measured_at": DUE,
+                }
+            ]
+        },
     }
     if method == "PATCH":
         return {"priority": 2}
@@ -260,7 +294,14 @@ def test_reads_of_line_rows_show_a_scoped_user_only_its_lines(plant: Any) -> Non
     for method, path in routes(client.app):  # type: ignore[arg-type]
         if method != "GET" or (method, path) in PUBLIC or not _line_route(path):
             continue
-        if any(f"{{{name}" in path for name in ROW_IDS):
+        if path in NEEDS_HISTORY and "{" in path:
+            refused = client.get(fill(path, values["L2"]), params={"parameter": "x"}, auth=ADMIN_L1)
+            assert refused.status_code in (403, 404), (path, refused.status_code, refused.text[:300])
+        elif path in NEEDS_HISTORY:
+            assert client.get(path, auth=ADMIN).status_code == 200, path
+            mine = client.get(path, auth=ADMIN_L1)
+            assert mine.status_code == 422 and not [m for m in L2_MARKERS if m in mine.text], path
+        elif any(f"{{{name}" in path for name in ROW_IDS):
             whole = client.get(fill(path, values["L2"]), auth=ADMIN)
             assert whole.status_code == 200, (path, whole.status_code, whole.text[:200])
             refused = client.get(fill(path, values["L2"]), auth=ADMIN_L1)
@@ -289,7 +330,7 @@ def test_lists_show_the_other_line_to_the_whole_plant_so_the_read_check_can_fail
         "/api/v1/maintenance-orders",
         "/api/v1/decisions",
         "/api/v1/alerts",
-        "/",
+        "/status",
     ):
         assert any(m in client.get(path, auth=ADMIN).text for m in L2_MARKERS), path
 

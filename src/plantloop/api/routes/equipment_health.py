@@ -15,7 +15,8 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from plantloop.api.deps import ContainerDep, require
+from plantloop.api.deps import ContainerDep, ScopeDep, require
+from plantloop.api.scope import LineResolver, OutOfScope, visible
 from plantloop.kernel.clock import ensure_utc
 from plantloop.kernel.errors import NotFound
 from plantloop.optimize.maintenance.monitor import HealthStatus
@@ -72,15 +73,20 @@ class TelemetryIn(BaseModel):
 
 
 @router.get("", dependencies=[require("read")])
-def list_health(watcher: WatcherDep) -> list[HealthOut]:
-    """Health of every machine the watcher has seen, worst first."""
-    return sorted((HealthOut.of(s) for s in watcher.statuses()), key=lambda h: h.health)
+def list_health(watcher: WatcherDep, container: ContainerDep, scope: ScopeDep) -> list[HealthOut]:
+    """Health of every machine the watcher has seen (of the caller's lines), worst first."""
+    lines = LineResolver(container.queries)
+    seen = [s for s in watcher.statuses() if visible(lines.of_place(s.equipment_id), scope)]
+    return sorted((HealthOut.of(s) for s in seen), key=lambda h: h.health)
 
 
 @router.get("/maintenance-windows", dependencies=[require("read")])
-def maintenance_windows(watcher: WatcherDep, container: ContainerDep) -> list[dict[str, Any]]:
+def maintenance_windows(
+    watcher: WatcherDep, container: ContainerDep, scope: ScopeDep
+) -> list[dict[str, Any]]:
     """Planned predictive-maintenance windows not over yet (what the scheduler removes from capacity)."""
     now = container.clock.now()
+    lines = LineResolver(container.queries)
     return [
         {
             "equipment_id": w.equipment_id,
@@ -89,22 +95,34 @@ def maintenance_windows(watcher: WatcherDep, container: ContainerDep) -> list[di
             "maintenance_order_id": w.maintenance_order_id,
         }
         for w in watcher.windows
-        if w.end > now
+        if w.end > now and visible(lines.of_place(w.equipment_id), scope)
     ]
 
 
 @router.get("/{equipment_id}", dependencies=[require("read")])
-def get_health(equipment_id: str, watcher: WatcherDep) -> HealthOut:
+def get_health(equipment_id: str, watcher: WatcherDep, container: ContainerDep, scope: ScopeDep) -> HealthOut:
     """Health, warning and remaining life of one machine."""
-    if equipment_id not in watcher.monitors:
+    if equipment_id not in watcher.monitors or not visible(
+        LineResolver(container.queries).of_place(equipment_id), scope
+    ):
         raise UnknownEquipmentHealth(equipment_id)
     ratios = watcher.fleet_failure_ratios()
     return HealthOut.of(watcher.monitors[equipment_id].status(ratios))
 
 
 @router.post("/telemetry", dependencies=[require("ingest")])
-def feed_telemetry(body: TelemetryIn, watcher: WatcherDep) -> dict[str, int]:
-    """Feed telemetry samples (long format) to the watcher."""
+def feed_telemetry(
+    body: TelemetryIn, watcher: WatcherDep, container: ContainerDep, scope: ScopeDep
+) -> dict[str, int]:
+    """Feed telemetry samples (long format) to the watcher (a line-scoped caller: its lines' machines)."""
+    lines = LineResolver(container.queries)
+    outside = sorted(
+        {s.equipment_id for s in body.samples if not visible(lines.of_place(s.equipment_id), scope)}
+    )
+    if outside:
+        raise OutOfScope(
+            f"samples of {', '.join(outside[:5])} are outside your scope", equipment_ids=outside[:20]
+        )
     rows = pd.DataFrame([s.model_dump() for s in body.samples])
     if rows.empty:
         return {"samples": 0}

@@ -13,8 +13,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from plantloop.api.deps import ContainerDep, CurrentUser, require
+from plantloop.api.deps import ContainerDep, CurrentUser, ScopeDep, require
+from plantloop.api.scope import LineResolver, OutOfScope, visible
 from plantloop.kernel.clock import ensure_utc
+from plantloop.kernel.errors import NotFound
 from plantloop.optimize.quality.genealogy import BackwardTrace
 from plantloop.optimize.quality.rca_data import DefectSignal
 from plantloop.optimize.quality.service import QualityService
@@ -62,15 +64,30 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _whole_plant(scope: frozenset[str] | None, what: str) -> None:
+    """Analyses over the whole plant's history are for plant-wide users: a line-scoped user would see
+    (and act on) other lines through their causes."""
+    if scope is not None:
+        raise OutOfScope(
+            f"{what} spans the whole plant; your scope is line {', '.join(sorted(scope))}",
+            lines=sorted(scope),
+        )
+
+
 @router.get("/trace/{lot_id}", dependencies=[require("read")])
 def trace_lot(
     lot_id: str,
     quality: QualityDep,
+    container: ContainerDep,
+    scope: ScopeDep,
     direction: Literal["backward", "forward"] = "backward",
     max_depth: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     """Backward: every component lot, supplier, operation, machine, operator, shift and parameter of a lot.
-    Forward: every lot it went into, the end lots and their shipments."""
+    Forward: every lot it went into, the end lots and their shipments. A line-scoped user traces the lots
+    of their lines (the trace follows the material wherever it went, as a recall must)."""
+    if not visible(LineResolver(container.queries).of_lot_id(lot_id), scope):
+        raise NotFound(f"lot {lot_id} not found", lot_id=lot_id)
     trace = quality.trace(lot_id, direction, max_depth)
     out = trace.to_dict()
     out["direction"] = "backward" if isinstance(trace, BackwardTrace) else "forward"
@@ -78,8 +95,11 @@ def trace_lot(
 
 
 @router.post("/root-cause", dependencies=[require("read")])
-def explain_defect(body: DefectSignalIn, quality: QualityDep, request: Request) -> dict[str, Any]:
+def explain_defect(
+    body: DefectSignalIn, quality: QualityDep, request: Request, scope: ScopeDep
+) -> dict[str, Any]:
     """Explain a defect: candidate causes ranked by evidence, with links to the raw data."""
+    _whole_plant(scope, "root-cause analysis")
     api_base = request.url.path.rsplit("/quality/", 1)[0]
     return dict(_jsonable(quality.explain(body.signal(), top=body.top, api_base=api_base)))
 
@@ -89,6 +109,7 @@ def propose_actions(
     body: ProposeIn, quality: QualityDep, container: ContainerDep, user: CurrentUser
 ) -> dict[str, Any]:
     """Holds, services and non-conformances for the actionable causes (``submit``: proposed as decisions)."""
+    _whole_plant(user.lines, "root-cause analysis")
     now = container.clock.now()
     proposals = quality.propose(body.signal(), now)
     decisions = []
@@ -115,20 +136,32 @@ def propose_actions(
     }
 
 
-@router.get("/spc/parameters", dependencies=[require("read")])
+@router.get("/spc/parameters/{equipment_id}", dependencies=[require("read")])
 def parameter_chart(
     quality: QualityDep,
+    container: ContainerDep,
+    scope: ScopeDep,
     equipment_id: str,
     parameter: str,
     baseline: Annotated[int, Query(ge=3, le=1000)] = 20,
 ) -> dict[str, Any]:
     """I-MR and EWMA charts of a process parameter on one machine, with Western Electric violations."""
+    if not visible(LineResolver(container.queries).of_place(equipment_id), scope):
+        raise OutOfScope(f"{equipment_id} is outside your scope", equipment_id=equipment_id)
     return quality.parameter_chart(equipment_id, parameter, baseline=baseline)
 
 
 @router.get("/spc/defects", dependencies=[require("read")])
 def defect_chart(
-    quality: QualityDep, defect_code: str | None = None, start: datetime | None = None
+    quality: QualityDep,
+    container: ContainerDep,
+    scope: ScopeDep,
+    defect_code: str | None = None,
+    start: datetime | None = None,
 ) -> dict[str, Any]:
-    """p chart of the fraction scrapped with a defect code, per completed operation."""
-    return quality.defect_chart(defect_code, ensure_utc(start) if start else None)
+    """p chart of the fraction scrapped with a defect code, per completed operation (of the caller's
+    lines)."""
+    work_centers = None
+    if scope is not None:
+        work_centers = {wc for wc, line in container.plant.line_of.items() if line in scope}
+    return quality.defect_chart(defect_code, ensure_utc(start) if start else None, work_centers=work_centers)

@@ -1,4 +1,4 @@
-"""A plain HTML status page at ``/``: the plant working — plant time, the running process (simulator,
+"""A plain HTML status page at ``/status``: the plant working — plant time, the running process (simulator,
 landing, warehouse builds), work orders and operations by status, live OEE per equipment, equipment
 states, event counts and the last events. Refreshes itself every 5 s; the web UI replaces it later.
 """
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plantloop.api.deps import ContainerDep, ScopeDep, require
 from plantloop.api.scope import scoped_queries
@@ -112,7 +112,13 @@ def _live_oee(container: Container, scope: frozenset[str] | None) -> str:
     )
 
 
-@router.get("/", response_class=HTMLResponse, dependencies=[require("read")])
+@router.get("/", include_in_schema=False)
+def root(request: Request) -> RedirectResponse:
+    """Browsers land on the web UI's home page when the UI is mounted, else on the status page."""
+    return RedirectResponse("/home" if getattr(request.app.state, "ui", None) is not None else "/status")
+
+
+@router.get("/status", response_class=HTMLResponse, dependencies=[require("read")])
 def status_page(container: ContainerDep, scope: ScopeDep) -> HTMLResponse:
     """Plant status page (HTML, refreshes every 5 s)."""
     queries = scoped_queries(container.queries, scope)  # the row scope, as on every other read

@@ -9,6 +9,7 @@ include everything the MES has recorded.
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -125,8 +126,15 @@ class QualityService:
             "ewma": ewma.to_dict(),
         }
 
-    def defect_chart(self, defect_code: str | None, start: datetime | None = None) -> dict[str, Any]:
-        """p chart of the fraction of units scrapped with ``defect_code`` (any code: None), per operation."""
+    def defect_chart(
+        self,
+        defect_code: str | None,
+        start: datetime | None = None,
+        *,
+        work_centers: Collection[str] | None = None,
+    ) -> dict[str, Any]:
+        """p chart of the fraction of units scrapped with ``defect_code`` (any code: None), per operation
+        (only operations at ``work_centers`` when given: a line-scoped reader's chart)."""
         self.sync()
         ops = sorted(
             (
@@ -135,6 +143,7 @@ class QualityService:
                 if op.completed_at is not None
                 and op.qty_good + op.qty_scrap > 0
                 and (start is None or op.completed_at >= start)
+                and (work_centers is None or op.work_center_id in work_centers)
             ),
             key=lambda o: o.completed_at or datetime.min,
         )
