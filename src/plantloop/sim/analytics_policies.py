@@ -6,8 +6,9 @@
 - ``quality``: FIFO plus the quality watcher: SPC on process parameters and defect rates, root-cause
   analysis on signals → lot holds, recalibration / repair orders and non-conformance records.
 - ``analytics``: FIFO plus both.
-
-The lead's ``loop`` policy composes these hooks with the scheduler's rule (``hooks`` of the policy).
+- ``loop``: the whole closed loop — plantloop's finite-capacity scheduler (``aps``: CP-SAT, rescheduled
+  every hour and when a machine goes down or comes back) planning around the maintenance windows the
+  predictive-maintenance watcher opened, plus both watchers.
 
 The twin's storeroom: one service kit per work center type (``SP-KIT-<work center>``), one on hand at the
 start, reordered one at a time when used, arriving after ``KIT_LEAD_TIME``.
@@ -83,3 +84,30 @@ def make_quality() -> Policy:
 def make_analytics() -> Policy:
     plant = load_reference_plant()
     return Policy("analytics", fifo_rule, hooks=[pdm_watcher(plant), quality_watcher(plant)])
+
+
+def make_loop() -> Policy:
+    from plantloop.optimize.scheduling.twin import ApsDispatch
+    from plantloop.sim.policies import PlantSnapshot
+
+    plant = load_reference_plant()
+    pdm = pdm_watcher(plant)
+
+    def windows(snapshot: PlantSnapshot) -> list[tuple[str, float, float]]:
+        """The watcher's open maintenance windows in sim seconds (what the scheduler plans around)."""
+        return [
+            (
+                equipment_id,
+                snapshot.now_s + (start - snapshot.now_at).total_seconds(),
+                snapshot.now_s + (end - snapshot.now_at).total_seconds(),
+            )
+            for equipment_id, start, end in pdm.open_windows(snapshot.now_at)
+        ]
+
+    return Policy(
+        "loop",
+        ApsDispatch(windows=windows),
+        publish_interval_s=3600.0,
+        publish_on_downtime=True,
+        hooks=[pdm, quality_watcher(plant)],
+    )

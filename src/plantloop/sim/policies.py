@@ -12,7 +12,10 @@ maintenance on (every that fraction of the mean operating time between failures)
 - ``aps``: plantloop's finite-capacity scheduler (CP-SAT, ``optimize/scheduling/twin.py``) plans all open
   work over alternative equipment, setups, shifts and outages on every order release, every hour and
   when a machine goes down or comes back, and publishes the plan as pinned dispatch lists.
-- ``loop``: plug in any rule (the scheduling optimizer): ``make_policy("loop", rule=my_rule)``.
+- ``pdm``, ``quality``, ``analytics``: FIFO plus plantloop's maintenance and/or quality analytics acting
+  on the plant (``sim/analytics_policies.py``).
+- ``loop``: the whole closed loop — ``aps`` planning around predictive-maintenance windows, plus the
+  maintenance and quality analytics. ``make_policy(name, rule=my_rule)`` wraps any other rule.
 """
 
 from __future__ import annotations
@@ -240,7 +243,7 @@ POLICIES: dict[str, Callable[[], Policy]] = {
     "baseline": _baseline,
     "atcs": _atcs,
     "aps": _aps,
-    **{name: _analytics(name) for name in ("pdm", "quality", "analytics")},
+    **{name: _analytics(name) for name in ("pdm", "quality", "analytics", "loop")},
 }
 
 
@@ -251,11 +254,9 @@ def register_policy(name: str, factory: Callable[[], Policy]) -> None:
 def make_policy(
     name: str, *, rule: DispatchRule | None = None, pm_interval_fraction: float | None = None
 ) -> Policy:
-    """A fresh policy by name; ``loop`` (or any name with ``rule``) wraps the given rule."""
+    """A fresh policy by name; with ``rule``, any name wraps the given rule instead."""
     if rule is not None:
         return Policy(name, rule, pm_interval_fraction=pm_interval_fraction, publish_interval_s=3600.0)
     if name not in POLICIES:
-        raise InvalidInput(
-            f"unknown policy {name!r}; known: {sorted(POLICIES)} (loop needs a rule)", policy=name
-        )
+        raise InvalidInput(f"unknown policy {name!r}; known: {sorted(POLICIES)}", policy=name)
     return POLICIES[name]()
