@@ -11,7 +11,8 @@ slows both alike):
 - baseline: the same number of ODS-shaped rows, already as Arrow pages, appended to a plain DuckDB table
   (no key, no checks) with one commit per page.
 
-``batch_events_per_s`` is the slowest of the three paths (each must meet the target on its own).
+``batch_events_per_s`` (with its ``raw_append_rows_per_s``) is the path with the lowest ratio to its own
+baseline (each path must meet the target on its own).
 
 MQTT: in each of ``--rounds`` rounds, N telemetry messages are queued at QoS 1 for two persistent sessions
 on a private mosquitto; then the bare paho subscriber (auto-ack, counting only) and our collector (parse,
