@@ -26,7 +26,8 @@ def sim(
     policy: Annotated[
         str,
         typer.Option(
-            help="Dispatch policy: baseline, atcs, or any registered with sim.policies.register_policy."
+            help="Dispatch policy: baseline, atcs, aps, pdm, quality, analytics, loop (the whole closed "
+            "loop), or any registered with sim.policies.register_policy."
         ),
     ] = "baseline",
     scenario_name: Annotated[str, typer.Option("--scenario", help="Named scenario.")] = "default",

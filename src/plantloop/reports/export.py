@@ -4,8 +4,9 @@ Rows come from the run in ``fetchmany`` chunks and are written as they arrive; n
 whole result in Python memory:
 
 - **csv**: UTF-8 with BOM (so Excel opens Chinese labels), one ``bytes`` chunk per fetched chunk.
-- **xlsx**: openpyxl ``write_only`` (rows are serialized to a temporary file on append), then the zip is
-  spooled out in 64 KiB pieces. A data sheet with localized headers, number formats and a frozen header
+- **xlsx**: XlsxWriter in ``constant_memory`` mode (each row goes to a temporary file as the next one
+  starts; text is never turned into formulas, links or numbers), then the zip is spooled out in 64 KiB
+  pieces. A data sheet with localized headers, number formats and a frozen header
   row, and a second sheet with the title block (title, parameters, scope, generated_at).
 - **pdf**: reportlab platypus, landscape A4, the built-in CID font ``STSong-Light`` for all text (no font
   file needed, Chinese renders), a title block and paginated tables with the header repeated. A PDF is for
@@ -157,53 +158,48 @@ _SHEET_BAD = re.compile(r"[\[\]\*\?/\\:]")
 
 def write_xlsx(run: ReportRun, out: IO[bytes], lang: Lang, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> int:
     """Stream ``run`` into an xlsx written to ``out``; returns the number of data rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
-    wb = Workbook(write_only=True)
-    sheet = wb.create_sheet(_SHEET_BAD.sub(" ", run.report.title(lang))[:31] or run.report.id)
-    sheet.freeze_panes = "A2"
-    columns = run.report.columns
-    for i, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = max(12, min(40, 2 * len(column.label(lang))))
-    bold = Font(bold=True)
-    header = []
-    for column in columns:
-        label = column.label(lang)
-        if column.format is ColumnFormat.DATETIME:
-            label += " UTC"
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    # One reusable cell per formatted column: write-only sheets serialize a row on append.
-    templates: list[Any] = []
-    for column in columns:
-        fmt = _number_format(column)
-        if fmt is None:
-            templates.append(None)
-        else:
-            cell = WriteOnlyCell(sheet)
-            cell.number_format = fmt
-            templates.append(cell)
-    count = 0
-    for chunk in run.chunks(chunk_rows):
-        for row in chunk:
-            values: list[Any] = []
-            for template, value in zip(templates, row, strict=True):
-                if template is None or value is None:
-                    values.append(_xlsx_value(value))
-                else:
-                    template.value = _xlsx_value(value)
-                    values.append(template)
-            sheet.append(values)
-        count += len(chunk)
-    about = wb.create_sheet("about" if lang is Lang.EN else "说明")
-    for label, value in _title_block(run, lang, count):
-        about.append([label, value])
-    wb.save(out)
+    options = {
+        "constant_memory": True,  # each row is flushed to a temporary file once the next one starts
+        # text stays text: a cell value "=HYPERLINK(…)" or "+1" from the plant's data is never a formula,
+        # a link or a number in the file (spreadsheet formula injection)
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+    }
+    wb = xlsxwriter.Workbook(out, options)
+    try:
+        sheet = wb.add_worksheet(_SHEET_BAD.sub(" ", run.report.title(lang))[:31] or run.report.id)
+        sheet.freeze_panes(1, 0)
+        columns = run.report.columns
+        bold = wb.add_format({"bold": True})
+        header = []
+        for i, column in enumerate(columns):
+            label = column.label(lang)
+            if column.format is ColumnFormat.DATETIME:
+                label += " UTC"
+            header.append(label)
+            fmt = _number_format(column)
+            # the column's number format applies to every cell written without a format of its own
+            sheet.set_column(
+                i,
+                i,
+                max(12, min(40, 2 * len(column.label(lang)))),
+                wb.add_format({"num_format": fmt}) if fmt else None,
+            )
+        sheet.write_row(0, 0, header, bold)
+        count = 0
+        for chunk in run.chunks(chunk_rows):
+            for row in chunk:
+                count += 1
+                sheet.write_row(count, 0, [_xlsx_value(value) for value in row])
+        about = wb.add_worksheet("about" if lang is Lang.EN else "说明")
+        for r, (label, value) in enumerate(_title_block(run, lang, count)):
+            about.write_string(r, 0, label)
+            about.write_string(r, 1, value)
+    finally:
+        wb.close()  # writes the zip to ``out``
     return count
 
 

@@ -157,3 +157,22 @@ def test_csv_bytes_flow_before_the_cursor_is_drained(
     assert first.count(b"\r\n") == 1_000
     assert sum(spy.fetched) == 1_000  # only one chunk has been read so far
     assert ExportFormat.parse("CSV") is ExportFormat.CSV
+
+
+def test_xlsx_keeps_text_that_looks_like_a_formula_a_link_or_a_number_as_text(
+    runner: ReportRunner, con: duckdb.DuckDBPyConnection
+) -> None:
+    first = expected_rows(runner, con, None)[0][0]
+    tricky = ['=HYPERLINK("http://x.invalid","click")', "https://x.invalid/a", "+1"]
+    for i, text in enumerate(tricky):
+        con.execute(
+            "UPDATE dw.ads_order_delivery SET material_id = ? WHERE work_order_id = (SELECT work_order_id "
+            "FROM dw.ads_order_delivery ORDER BY due_at, work_order_id OFFSET ? LIMIT 1)",
+            [text, i],
+        )
+    data = export_bytes(runner.run(con, "order_delivery", {}, None), ExportFormat.XLSX, Lang.EN)
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    assert sheet["A2"].value == first
+    assert [sheet.cell(row=2 + i, column=2).value for i in range(3)] == tricky
+    assert [sheet.cell(row=2 + i, column=2).data_type for i in range(3)] == ["s", "s", "s"]
+    assert sheet.cell(row=2, column=2).hyperlink is None
