@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -179,7 +180,8 @@ class Warehouse:
         self.database.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as con:
             for table in ODS_SOURCES:
-                con.execute(ods_table_ddl(table))
+                if not table_exists(con, table):
+                    _create_racing(con, ods_table_ddl(table))
             create_crosswalk_tables(con)
             if not all(table_exists(con, t.governed_table) for t in self.governance.tables):
                 govern(con, self.plant, self.governance)
@@ -323,3 +325,17 @@ class Warehouse:
         """Bare names of every model of the warehouse (``dws_line_day``, …)."""
         models = self.context().models
         return sorted(bare_name(name) for name, m in models.items() if not m.kind.is_external)
+
+
+def _create_racing(con: duckdb.DuckDBPyConnection, ddl: str, attempts: int = 5) -> None:
+    """``CREATE … IF NOT EXISTS`` while the landing may create the same table on another cursor of the same
+    database: DuckDB reports the loser as a write-write conflict on the catalog; once the winner has
+    committed, the statement finds the table and does nothing."""
+    for attempt in range(attempts):
+        try:
+            con.execute(ddl)
+            return
+        except duckdb.TransactionException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
