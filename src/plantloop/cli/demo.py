@@ -30,7 +30,13 @@ def demo(
     ] = 60.0,
     days: Annotated[float, typer.Option(help="Simulated days before the plant stops taking orders.")] = 30.0,
     seed: Annotated[int, typer.Option(help="Random seed of the simulated plant.")] = 42,
-    policy: Annotated[str, typer.Option(help="Dispatch policy of the simulated plant.")] = "baseline",
+    policy: Annotated[
+        str,
+        typer.Option(
+            help="How the simulated plant is dispatched: aps (plantloop's CP-SAT plans, the default), "
+            "baseline (first in, first out), or any policy of `plantloop sim`."
+        ),
+    ] = "aps",
     history_days: Annotated[
         float, typer.Option(help="On a fresh start, fast-forward this many days first (0: start now).")
     ] = 1.0,

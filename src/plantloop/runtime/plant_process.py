@@ -25,6 +25,7 @@ from plantloop.bootstrap import Container, build_container
 from plantloop.collect.connectors.mes_outbox import SqlOutboxPages
 from plantloop.kernel.errors import PlantloopError
 from plantloop.kernel.settings import Settings
+from plantloop.mes.domain.commands import Command
 from plantloop.mes.gateway import BusGateway
 from plantloop.runtime.broker import BrokerUnavailable, LocalBroker, port_open
 from plantloop.runtime.clock import AcceleratedClock
@@ -44,12 +45,27 @@ from plantloop.sim.scenario import scenario
 log = logging.getLogger(__name__)
 
 
+class TwinFloorSink:
+    """The decision layer's command sink in the demo: every published decision goes to the MES, as in a real
+    plant, and the twin's floor carries it out — a held lot is not consumed, a maintenance order is done
+    at the machine's next operation boundary, which the MES then records."""
+
+    def __init__(self, bus: Any, sim: SimRun) -> None:
+        self.bus = bus
+        self.sim = sim
+
+    def handle(self, command: Command) -> Any:
+        result = self.bus.handle(command)
+        self.sim.carry_out_later(command)
+        return result
+
+
 @dataclass(frozen=True)
 class DemoOptions:
     speed: float = 60.0
     days: float = 30.0
     seed: int = 42
-    policy: str = "baseline"
+    policy: str = "aps"
     scenario: str = "default"
     history_days: float = 1.0
     telemetry_hz: float = 0.1
@@ -159,6 +175,7 @@ class PlantProcess:
         )
         gateway = BusGateway(container.bus, container.queries)
         self.sim = SimRun(config, gateway, self.sink, plant=container.plant)
+        container.decisions.sink = TwinFloorSink(container.bus, self.sim)
         self.pacer = PacedSimulation(
             self.sim, clock, group_commit=gateway.group_commit, on_step=self._on_step
         )

@@ -275,8 +275,9 @@ class EquipmentProcess:
         )
         plant.send(StartMaintenance(at=plant.now_at, maintenance_order_id=mo, issued_by="maintenance"))
         yield env.timeout(m.failures.repair_s())
-        plant.send(CompleteMaintenance(at=plant.now_at, maintenance_order_id=mo, issued_by="maintenance"))
+        # the downtime ends before the order completes: completing it would close the downtime itself
         plant.send(EndDowntime(at=plant.now_at, equipment_id=m.id))
+        plant.send(CompleteMaintenance(at=plant.now_at, maintenance_order_id=mo, issued_by="maintenance"))
         plant.send(ResumeOperation(at=plant.now_at, operation_id=op.id))
         life = m.life
         plant.ground_truth.faults.append(
@@ -320,8 +321,9 @@ class EquipmentProcess:
         plant.send(StartDowntime(at=plant.now_at, equipment_id=m.id, reason_code="PM"))
         plant.send(StartMaintenance(at=plant.now_at, maintenance_order_id=mo, issued_by="maintenance"))
         yield env.timeout(duration_s)
-        plant.send(CompleteMaintenance(at=plant.now_at, maintenance_order_id=mo, issued_by="maintenance"))
+        # the downtime ends before the order completes: completing it would close the downtime itself
         plant.send(EndDowntime(at=plant.now_at, equipment_id=m.id))
+        plant.send(CompleteMaintenance(at=plant.now_at, maintenance_order_id=mo, issued_by="maintenance"))
         life = m.life
         if life.degradation_started_s is not None:
             plant.ground_truth.faults.append(
@@ -347,8 +349,9 @@ class EquipmentProcess:
         plant.send(StartDowntime(at=plant.now_at, equipment_id=m.id, reason_code="PM"))
         plant.send(StartMaintenance(at=plant.now_at, maintenance_order_id=mo, issued_by="maintenance"))
         yield env.timeout(order.planned_duration_s)
-        plant.send(CompleteMaintenance(at=plant.now_at, maintenance_order_id=mo, issued_by="maintenance"))
+        # the downtime ends before the order completes: completing it would close the downtime itself
         plant.send(EndDowntime(at=plant.now_at, equipment_id=m.id))
+        plant.send(CompleteMaintenance(at=plant.now_at, maintenance_order_id=mo, issued_by="maintenance"))
         life = m.life
         if life.degradation_started_s is not None:
             plant.ground_truth.faults.append(

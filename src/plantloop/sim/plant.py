@@ -169,6 +169,12 @@ class Plant:
         """Send a command someone decided on (a hook, the decision layer) and carry it out on the floor:
         a held purchased lot is quarantined, a maintenance order is queued for its machine."""
         result = self.send(command)
+        self.carry_out(command)
+        return result
+
+    def carry_out(self, command: Command) -> None:
+        """React on the floor to a command the MES already has (sent by :meth:`submit`, or by the decision
+        layer straight to the MES — see ``SimRun.carry_out_later``)."""
         if isinstance(command, HoldLot):
             self.inventory.hold(command.lot_id)
         elif isinstance(command, ReleaseLot):
@@ -177,7 +183,6 @@ class Plant:
         elif isinstance(command, CreateMaintenanceOrder) and command.equipment_id in self.machines:
             self.maintenance_requests.setdefault(command.equipment_id, []).append(command)
             self.wake(self.machines[command.equipment_id].work_center_id)
-        return result
 
     def due_maintenance(self, equipment_id: str) -> CreateMaintenanceOrder | None:
         """The next submitted maintenance order of ``equipment_id`` whose planned start has come."""

@@ -9,6 +9,7 @@ telemetry and reporting progress after each. With no gateway the run uses the in
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 import simpy
 
+from plantloop.mes.domain.commands import Command
 from plantloop.mes.masterdata import load_reference_plant
 from plantloop.mes.masterdata.loader import load_plant
 from plantloop.mes.masterdata.schema import PlantDefinition
@@ -92,6 +94,7 @@ class SimRun:
         )
         self.orders = self.feed.generate()
         self._started_processes = False
+        self._decided: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self.telemetry: TelemetryGenerator | None = None
         if policy.hooks and config.telemetry_hz > 0:  # the policy's analytics see the telemetry too
             telemetry_sink = HookTelemetrySink(policy.hooks, telemetry_sink)
@@ -120,11 +123,18 @@ class SimRun:
     def done(self) -> bool:
         return self.now_s >= self.horizon_s
 
+    def carry_out_later(self, command: Command) -> None:
+        """Have the twin's floor react to ``command`` — already sent to the MES by someone else, e.g. the
+        decision layer — at the start of the next step (thread-safe: the caller may be any thread)."""
+        self._decided.put(command)
+
     def advance(self, until_s: float) -> None:
         """Simulate up to ``until_s`` (clamped to the horizon) and flush telemetry up to it."""
         if not self._started_processes:
             self._start()
         until_s = min(until_s, self.horizon_s)
+        while not self._decided.empty():  # decisions published since the last step, in order
+            self.plant.carry_out(self._decided.get())
         if until_s <= self.now_s:
             return
         self.env.run(until=until_s)

@@ -4,11 +4,16 @@ executes the dispatch lists the MES answers — the same path the demo takes."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from plantloop.bootstrap import Container
+from plantloop.loop.decisions import DecisionKind, DecisionStatus
+from plantloop.mes.domain.commands import CreateMaintenanceOrder, MaintenanceKind
+from plantloop.mes.domain.maintenance import MaintenanceStatus
 from plantloop.mes.domain.work_order import WorkOrderStatus
 from plantloop.mes.gateway import BusGateway
-from plantloop.sim.run import run_simulation
+from plantloop.runtime.plant_process import TwinFloorSink
+from plantloop.sim.run import SimRun, run_simulation
 from plantloop.sim.scenario import scenario
 
 Make = Callable[..., Container]
@@ -44,3 +49,38 @@ def test_a_simulated_day_on_the_real_bus_leaves_the_mes_in_the_state_the_simulat
     records = other.outbox_reader.fetch_after(0, 1_000_000)
     assert [r.seq for r in records] == sorted(r.seq for r in records)
     assert len({r.envelope.id for r in records}) == len(records) == mes.outbox_reader.last_seq()
+
+
+def test_a_maintenance_decision_published_to_the_mes_is_carried_out_by_the_twin(make_container: Make) -> None:
+    """The demo's loop: the decision layer publishes to the MES and the twin's floor does the work, which
+    the MES then records (start and completion of the very order the decision created)."""
+    mes = make_container()
+    gateway = BusGateway(mes.bus, mes.queries)
+    config = scenario(days=2, seed=5, policy="baseline", telemetry_hz=0.0, id_prefix="E1-")
+    run = SimRun(config, gateway, plant=mes.plant)
+    mes.decisions.sink = TwinFloorSink(mes.bus, run)
+    with gateway.group_commit():
+        run.advance(6 * 3600.0)
+    at = config.start_at + timedelta(seconds=run.now_s)
+    decision = mes.decisions.propose(
+        DecisionKind.MAINTENANCE_ORDER,
+        "equipment:IM-01",
+        [
+            CreateMaintenanceOrder(
+                maintenance_order_id="MO-PDM-1",
+                equipment_id="IM-01",
+                kind=MaintenanceKind.PREDICTIVE,
+                planned_start_at=at,
+                planned_duration_s=1800,
+            )
+        ],
+        title="predicted wear on IM-01",
+    )
+    assert decision.status is DecisionStatus.ACKNOWLEDGED  # automatic by default; the MES acknowledged it
+    order = mes.queries.maintenance_order("MO-PDM-1")
+    assert order is not None and order.status is MaintenanceStatus.PLANNED
+    with gateway.group_commit():
+        run.advance(run.now_s + 24 * 3600.0)
+    order = mes.queries.maintenance_order("MO-PDM-1")
+    assert order is not None and order.status is MaintenanceStatus.COMPLETED
+    assert run.plant.commands_sent["CreateMaintenanceOrder"] == 0  # the twin did not create it again
