@@ -35,14 +35,14 @@ PHONE = {"width": 390, "height": 844}
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def plant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedPlant]:
     served = serve_plant(tmp_path_factory.mktemp("ui-plant"))
     yield served
     served.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install the Debian package 'chromium' (make install does)")
@@ -54,7 +54,7 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sessions(plant: ServedPlant, browser: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Stored browser sessions by user name (filled on first use through the login page)."""
     return {}
@@ -97,7 +97,7 @@ def open_as(
         context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Any, str], Path]:
     """``screenshot(page, name)``: a viewport PNG (to docs/screenshots with PLANTLOOP_SCREENSHOTS=1)."""
     folder = tmp_path_factory.mktemp("screenshots")
