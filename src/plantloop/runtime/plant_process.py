@@ -282,7 +282,15 @@ class PlantProcess:
 
     def _stop_publisher(self) -> None:
         if self.publisher is not None:
-            self.publisher.flush(10.0)
+            # every message published reaches the broker: wait while the broker still acknowledges, give up
+            # (and say how many were never sent) only after 10 s without any progress
+            left = -1
+            while not self.publisher.flush(10.0) and self.publisher.pending != left:
+                left = self.publisher.pending
+            if self.publisher.pending:
+                log.warning(
+                    "%d telemetry messages were never acknowledged by the broker", self.publisher.pending
+                )
             self.publisher.close()
 
     # ---- status --------------------------------------------------------------------------------

@@ -93,6 +93,11 @@ class UnsPublisher:
             body["seq"] = seq
         self.publish_raw(uns_topic(equipment_path, "event", name), json.dumps(body).encode())
 
+    @property
+    def pending(self) -> int:
+        """Messages handed to the client and not yet acknowledged by the broker."""
+        return len(self._pending)
+
     def flush(self, timeout_s: float = 60.0) -> bool:
         """Wait until every message is acknowledged by the broker; False on timeout."""
         deadline = time.monotonic() + timeout_s
