@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+import duckdb
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -91,6 +92,15 @@ def install_error_handlers(app: FastAPI) -> None:
             {"error": "http_error", "message": str(exc.detail)},
             status_code=exc.status_code,
             headers=exc.headers,
+        )
+
+    @app.exception_handler(duckdb.CatalogException)
+    async def _not_built(_: Request, exc: duckdb.CatalogException) -> JSONResponse:
+        # a warehouse table that does not exist yet: the first build has not finished (or not run)
+        detail = str(exc).splitlines()[0][:300]
+        return JSONResponse(
+            {"error": "not_built", "message": f"the data platform has not built this yet: {detail}"},
+            status_code=404,
         )
 
     @app.exception_handler(Exception)
