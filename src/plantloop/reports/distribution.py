@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 import duckdb
+import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from plantloop.kernel.clock import Clock, SystemClock, ensure_utc
@@ -122,6 +123,65 @@ class InMemorySubscriptionStore:
     def remove(self, subscription_id: str) -> Subscription:
         found = self.get(subscription_id)
         del self._items[subscription_id]
+        return found
+
+
+report_subscriptions = sa.Table(
+    "report_subscriptions",  # created by the MES Alembic chain, revision 0003
+    sa.MetaData(),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(200), nullable=False),
+    sa.Column("last_run_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("record", sa.Text, nullable=False),
+)
+
+
+class SqlSubscriptionStore:
+    """Subscriptions in the operational store (SQLite or PostgreSQL): they survive a restart, and the
+    distributor's ``last_run_at`` with them, so a restart neither loses nor repeats a delivery."""
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self.engine = engine
+
+    def add(self, subscription: Subscription) -> Subscription:
+        with self.engine.begin() as conn:
+            conn.execute(
+                report_subscriptions.insert().values(
+                    id=subscription.id,
+                    username=subscription.user,
+                    last_run_at=subscription.last_run_at,
+                    record=subscription.model_dump_json(),
+                )
+            )
+        return subscription
+
+    def get(self, subscription_id: str) -> Subscription:
+        with self.engine.connect() as conn:
+            record = conn.execute(
+                sa.select(report_subscriptions.c.record).where(report_subscriptions.c.id == subscription_id)
+            ).scalar_one_or_none()
+        if record is None:
+            raise NotFound(f"no subscription {subscription_id!r}", subscription_id=subscription_id)
+        return Subscription.model_validate_json(record)
+
+    def list(self) -> list[Subscription]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(report_subscriptions.c.record).order_by(report_subscriptions.c.id))
+            return [Subscription.model_validate_json(r) for (r,) in rows]
+
+    def mark_run(self, subscription_id: str, at: datetime) -> None:
+        updated = self.get(subscription_id).model_copy(update={"last_run_at": at})
+        with self.engine.begin() as conn:
+            conn.execute(
+                report_subscriptions.update()
+                .where(report_subscriptions.c.id == subscription_id)
+                .values(last_run_at=at, record=updated.model_dump_json())
+            )
+
+    def remove(self, subscription_id: str) -> Subscription:
+        found = self.get(subscription_id)
+        with self.engine.begin() as conn:
+            conn.execute(report_subscriptions.delete().where(report_subscriptions.c.id == subscription_id))
         return found
 
 

@@ -29,6 +29,7 @@ from plantloop.reports.distribution import (
     InMemorySubscriptionStore,
     SmtpMailer,
     SmtpSettings,
+    SqlSubscriptionStore,
 )
 from plantloop.reports.forms.service import FormService
 from plantloop.reports.query import ReportRunner
@@ -56,7 +57,7 @@ class UiContext:
     alerts: AlertEngine
     ack_tokens: AckTokens
     reports: ReportRunner
-    subscriptions: InMemorySubscriptionStore
+    subscriptions: InMemorySubscriptionStore | SqlSubscriptionStore
     forms: FormService
     distributor: Distributor | None = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -188,7 +189,9 @@ def build_context(
         alerts=alerts,
         ack_tokens=ack_tokens,
         reports=ReportRunner(load_catalog(), container.clock),
-        subscriptions=InMemorySubscriptionStore(),
+        subscriptions=SqlSubscriptionStore(container.engine)
+        if container.engine is not None
+        else InMemorySubscriptionStore(),
         forms=FormService(container.plant, container.decisions, clock=container.clock),
     )
     ctx.extras["notifier"] = notifier
