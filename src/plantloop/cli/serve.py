@@ -87,7 +87,7 @@ def up(
                 propose=proposer(container),
             )
             attach(container, runtime)
-            runtime.start()
+            runtime.start(require_subscription=False)
             console.print(
                 f"data platform: {settings.resolved_warehouse_path()}, built every {build_interval:g} s"
             )

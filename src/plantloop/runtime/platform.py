@@ -126,9 +126,16 @@ class DataPlatformRuntime:
         self._scheduler = BackgroundScheduler(timezone="UTC")
 
     # ---- lifecycle -----------------------------------------------------------------------------
-    def start(self, *, subscribe_timeout_s: float = 15.0) -> None:
+    def start(self, *, subscribe_timeout_s: float = 15.0, require_subscription: bool = True) -> None:
+        """Start collection, the live path, the health feed and the build schedule. A broker that does not
+        answer in time fails the start when ``require_subscription`` (the demo publishes right after);
+        otherwise it is logged and the collector keeps reconnecting (a plant's broker may be down)."""
         if not self.collect.start(wait_subscribed_s=subscribe_timeout_s):
-            raise PlantloopError("the MQTT collector could not subscribe", source=MQTT_SOURCE)
+            if require_subscription:
+                raise PlantloopError("the MQTT collector could not subscribe", source=MQTT_SOURCE)
+            log.warning(
+                "the MQTT broker did not answer within %.0f s; collection keeps retrying", subscribe_timeout_s
+            )
         jobs: list[tuple[str, Any]] = [("live-tail", self.tail.run)]
         if self.health is not None:
             jobs.append(("equipment-health", self.health.run))
