@@ -75,7 +75,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.container = container
-    app.state.authenticator = Authenticator(container.settings)
+    app.state.authenticator = Authenticator(container.settings, engine=container.engine)
     install_error_handlers(app)
     app.add_middleware(AuditWrites, audit=lambda: container.audit)
     app.include_router(health.router)

@@ -41,10 +41,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from plantloop.api.sessions import SessionStore
+from plantloop.api.sessions import SessionStore, SqlSessionBacking
 from plantloop.kernel.errors import Unauthenticated
 from plantloop.kernel.ids import new_id
 from plantloop.kernel.settings import Settings
@@ -199,12 +200,22 @@ class Authenticator:
     so that HTTP Basic clients do not pay the deliberately slow hash on every request. Holds the login
     throttle and the browser-session store, so that the API and the web UI share both."""
 
-    def __init__(self, settings: Settings, *, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        now: Callable[[], float] = time.monotonic,
+        engine: sa.engine.Engine | None = None,
+    ) -> None:
+        """``engine``: the operational store, where browser sessions outlive a restart (else in memory)."""
         self.settings = settings
         self._verified: dict[str, str] = {}
         self.throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_s, now=now)
         self.sessions = SessionStore(
-            ttl_s=settings.token_ttl_s, idle_s=settings.session_idle_s, now=time.time
+            ttl_s=settings.token_ttl_s,
+            idle_s=settings.session_idle_s,
+            now=time.time,
+            backing=SqlSessionBacking(engine) if engine is not None else None,
         )
         self._dummy_hash: str | None = None
 
