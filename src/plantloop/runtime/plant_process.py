@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -25,7 +26,8 @@ from plantloop.bootstrap import Container, build_container
 from plantloop.collect.connectors.mes_outbox import SqlOutboxPages
 from plantloop.kernel.errors import PlantloopError
 from plantloop.kernel.settings import Settings
-from plantloop.mes.domain.commands import Command
+from plantloop.loop.decisions import DecisionKind
+from plantloop.mes.domain.commands import Command, PublishDispatchLists
 from plantloop.mes.gateway import BusGateway
 from plantloop.runtime.broker import BrokerUnavailable, LocalBroker, port_open
 from plantloop.runtime.clock import AcceleratedClock
@@ -39,6 +41,7 @@ from plantloop.runtime.sessions import (
     record_progress,
 )
 from plantloop.runtime.telemetry import MqttTelemetrySink
+from plantloop.sim.policies import Policy, make_policy
 from plantloop.sim.run import SimRun
 from plantloop.sim.scenario import scenario
 
@@ -58,6 +61,27 @@ class TwinFloorSink:
         result = self.bus.handle(command)
         self.sim.carry_out_later(command)
         return result
+
+
+def schedule_decisions(container: Container, policy: Policy) -> Callable[[PublishDispatchLists, Any], None]:
+    """The demo's scheduler publishes through the decision layer: each new set of dispatch lists is a
+    versioned schedule decision with the plan's figures as evidence, published at once or after a
+    planner's approval as the approval policy says (until then the floor works the lists it has)."""
+
+    def publish(command: PublishDispatchLists, _send: Any) -> None:
+        history = getattr(policy.rule, "history", None) or [{}]
+        plan = {k: v for k, v in history[-1].items() if isinstance(v, str | int | float | bool) or v is None}
+        container.decisions.propose(
+            DecisionKind.SCHEDULE,
+            "plant",
+            [command],
+            title=f"dispatch lists {command.schedule_version} ({len(command.entries)} operations)",
+            evidence={"policy": policy.name, "plan": plan},
+            parameters={"work_centers": sorted({e.work_center_id for e in command.entries})},
+            proposed_by=f"policy:{policy.name}",
+        )
+
+    return publish
 
 
 @dataclass(frozen=True)
@@ -174,7 +198,9 @@ class PlantProcess:
             keep_shop_floor_events=False,
         )
         gateway = BusGateway(container.bus, container.queries)
-        self.sim = SimRun(config, gateway, self.sink, plant=container.plant)
+        policy = make_policy(opts.policy)
+        policy.publish = schedule_decisions(container, policy)
+        self.sim = SimRun(config, gateway, self.sink, plant=container.plant, policy=policy)
         container.decisions.sink = TwinFloorSink(container.bus, self.sim)
         self.pacer = PacedSimulation(
             self.sim, clock, group_commit=gateway.group_commit, on_step=self._on_step

@@ -284,15 +284,17 @@ class Plant:
             return
         self._versions += 1
         version = f"{self.config.id_prefix}{self.policy.name}-{self._versions:05d}"
-        self.send(
-            PublishDispatchLists(
-                at=self.now_at,
-                schedule_version=version,
-                entries=[e for e in entries if e.work_center_id in changed],
-                issued_by=f"policy:{self.policy.name}",
-            )
+        command = PublishDispatchLists(
+            at=self.now_at,
+            schedule_version=version,
+            entries=[e for e in entries if e.work_center_id in changed],
+            issued_by=f"policy:{self.policy.name}",
         )
-        for wc in sorted(changed):
+        if self.policy.publish is not None:
+            self.policy.publish(command, self.send)
+        else:
+            self.send(command)
+        for wc in sorted(changed):  # the floor reads each changed list from the MES again
             self._published[wc] = lists[wc]
             self._lists[wc] = None
             self.wake(wc)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from plantloop.kernel.errors import InvalidInput
-from plantloop.mes.domain.commands import Command, DispatchEntry
+from plantloop.mes.domain.commands import Command, DispatchEntry, PublishDispatchLists
 
 if TYPE_CHECKING:
     from plantloop.optimize.proposals import Proposal
@@ -111,6 +111,9 @@ class Policy:
     hooks: list[PlantHook] = field(default_factory=list)
     #: carries out one proposal given the plant's command sink; None sends its commands straight to the MES
     decide: Callable[[Proposal, Callable[[Command], Any]], None] | None = None
+    #: how a new set of dispatch lists reaches the MES, given the plant's command sink (e.g. as a schedule
+    #: decision that the decision layer records, approves by configuration and publishes); None sends it
+    publish: Callable[[PublishDispatchLists, Callable[[Command], Any]], None] | None = None
 
 
 def _entries(lists: dict[str, list[OperationView]]) -> list[DispatchEntry]:

@@ -12,7 +12,8 @@ from plantloop.mes.domain.commands import CreateMaintenanceOrder, MaintenanceKin
 from plantloop.mes.domain.maintenance import MaintenanceStatus
 from plantloop.mes.domain.work_order import WorkOrderStatus
 from plantloop.mes.gateway import BusGateway
-from plantloop.runtime.plant_process import TwinFloorSink
+from plantloop.runtime.plant_process import TwinFloorSink, schedule_decisions
+from plantloop.sim.policies import make_policy
 from plantloop.sim.run import SimRun, run_simulation
 from plantloop.sim.scenario import scenario
 
@@ -84,3 +85,27 @@ def test_a_maintenance_decision_published_to_the_mes_is_carried_out_by_the_twin(
     order = mes.queries.maintenance_order("MO-PDM-1")
     assert order is not None and order.status is MaintenanceStatus.COMPLETED
     assert run.plant.commands_sent["CreateMaintenanceOrder"] == 0  # the twin did not create it again
+
+
+def test_the_schedulers_dispatch_lists_reach_the_mes_as_acknowledged_schedule_decisions(
+    make_container: Make,
+) -> None:
+    """The demo's path: aps plans, each new set of lists is a schedule decision with the plan's figures as
+    evidence, published (automatic by default) and acknowledged; the floor works the MES's lists."""
+    mes = make_container()
+    gateway = BusGateway(mes.bus, mes.queries)
+    config = scenario(days=0.5, seed=5, policy="aps", telemetry_hz=0.0, id_prefix="E1-")
+    policy = make_policy("aps")
+    policy.publish = schedule_decisions(mes, policy)
+    with gateway.group_commit():
+        result = run_simulation(config, gateway, plant=mes.plant, policy=policy)
+    decisions = mes.decisions.list(kind=DecisionKind.SCHEDULE, limit=1000)
+    assert decisions and {d.status for d in decisions} == {DecisionStatus.ACKNOWLEDGED}
+    newest = decisions[0]
+    assert newest.evidence["policy"] == "aps" and newest.evidence["plan"]["feasible"] is True
+    assert "PublishDispatchLists" not in result.kpis.commands_sent  # they went through the decision layer
+    assert result.kpis.commands_rejected == 0 and result.kpis.orders_completed > 0
+    published = {wc for wc in mes.plant.work_centers if mes.queries.schedule_version(wc)}
+    assert published and all(
+        (mes.queries.schedule_version(wc) or "").startswith("E1-aps-") for wc in published
+    )
