@@ -1,5 +1,8 @@
 """NAB (Numenta Anomaly Benchmark) standard-profile score of the streaming univariate detector.
 
+The detector is CAD OSE (:mod:`plantloop.optimize.maintenance.cad`, quantised on the range seen so far)
+combined by maximum with Numenta's range rule (:class:`~plantloop.optimize.maintenance.univariate.RangeRule`).
+
 Protocol (NAB v1.1): every series of the corpus is streamed through a fresh detector, which outputs an
 anomaly score per row without seeing later rows (here in mini-batches of ``batch_rows``; the detector's scores
 do not depend on the batch size). Labels (``labels/combined_windows.json``) are read only by the scorer in
@@ -26,7 +29,8 @@ from plantloop.optimize.evaluation.nab_scoring import (
     prepare_file,
 )
 from plantloop.optimize.evaluation.result import DatasetFormatError, EvaluationResult
-from plantloop.optimize.maintenance.univariate import StreamingUnivariateDetector
+from plantloop.optimize.maintenance.cad import ContextualAnomalyDetector
+from plantloop.optimize.maintenance.univariate import RangeRule
 
 WINDOWS_FILE = Path("labels") / "combined_windows.json"
 SPOTLIGHT = "realKnownCause/machine_temperature_system_failure.csv"
@@ -76,9 +80,12 @@ def load_corpus(path: Path, names: Sequence[str] | None = None) -> list[NabSerie
 
 
 def stream_detector(values: FloatArray, batch_rows: int = 256) -> FloatArray:
-    """Feed a series to a fresh :class:`StreamingUnivariateDetector` in mini-batches."""
-    detector = StreamingUnivariateDetector()
-    parts = [detector.update(values[i : i + batch_rows]) for i in range(0, len(values), batch_rows)]
+    """Feed a series in mini-batches to a fresh CAD OSE detector and range rule; the larger score per row."""
+    detector, range_rule = ContextualAnomalyDetector(), RangeRule()
+    parts = [
+        np.maximum(detector.update(batch), range_rule.update(batch))
+        for batch in (values[i : i + batch_rows] for i in range(0, len(values), batch_rows))
+    ]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 

@@ -68,6 +68,33 @@ def _refractory(scores: FloatArray, refractory_rows: int) -> FloatArray:
 
 
 @dataclass
+class RangeRule:
+    """Numenta's range rule: 1 where a value leaves the range of all earlier values by more than
+    ``tolerance`` of that range, once ``learning_rows`` values have been seen, else 0 (any batch size)."""
+
+    tolerance: float = 0.05
+    learning_rows: int = 300
+    seen: int = field(default=0, init=False)
+    _low: float = field(default=np.inf, init=False, repr=False)
+    _high: float = field(default=-np.inf, init=False, repr=False)
+
+    def update(self, new: FloatArray) -> FloatArray:
+        new = np.asarray(new, dtype=float).ravel()
+        if len(new) == 0:
+            return np.zeros(0)
+        new = np.where(np.isfinite(new), new, np.nan)  # a gap neither alarms nor moves the range
+        low = np.fmin.accumulate(np.concatenate([[self._low], new]))[:-1]
+        high = np.fmax.accumulate(np.concatenate([[self._high], new]))[:-1]
+        span = np.where(np.isfinite(high - low), high - low, 0.0)
+        beyond = (new > high + self.tolerance * span) | (new < low - self.tolerance * span)
+        learned = (self.seen + np.arange(len(new)) >= self.learning_rows) & np.isfinite(high)
+        self._low = float(np.fmin(self._low, np.fmin.reduce(new)))
+        self._high = float(np.fmax(self._high, np.fmax.reduce(new)))
+        self.seen += len(new)
+        return np.asarray(np.where(beyond & learned, 1.0, 0.0), dtype=float)
+
+
+@dataclass
 class StreamingUnivariateDetector:
     """Causal anomaly scores in [0, 1] for one sensor, fed value by value or in mini-batches."""
 
@@ -76,8 +103,10 @@ class StreamingUnivariateDetector:
     _surprises: FloatArray = field(default_factory=lambda: np.zeros((0, 2)), init=False, repr=False)
     _scores: FloatArray = field(default_factory=lambda: np.zeros(0), init=False, repr=False)
     seen: int = field(default=0, init=False)
-    _low: float = field(default=np.inf, init=False, repr=False)
-    _high: float = field(default=-np.inf, init=False, repr=False)
+    _range_rule: RangeRule = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._range_rule = RangeRule(self.config.range_tolerance, self.config.range_learning_rows)
 
     def update(self, values: FloatArray | list[float]) -> FloatArray:
         """Score new values (in time order); returns one score per value."""
@@ -102,24 +131,13 @@ class StreamingUnivariateDetector:
         )
         all_scores = np.concatenate([self._scores, rarity])
         scores = _refractory(all_scores, c.refractory_rows)[len(self._scores) :]
-        scores = np.maximum(scores, self._range_flags(new))
+        scores = np.maximum(scores, self._range_rule.update(new))
         keep_values = c.baseline_rows + c.short_rows
         self._values = history[-keep_values:]
         self._surprises = all_surprises[-c.rank_rows :]
         self._scores = all_scores[-c.refractory_rows :]
         self.seen += n_new
         return scores
-
-    def _range_flags(self, new: FloatArray) -> FloatArray:
-        """1 where a value leaves the range of all earlier values by more than the tolerance, once learned."""
-        c = self.config
-        low = np.minimum.accumulate(np.concatenate([[self._low], new]))[:-1]
-        high = np.maximum.accumulate(np.concatenate([[self._high], new]))[:-1]
-        span = np.where(np.isfinite(high - low), high - low, 0.0)
-        beyond = (new > high + c.range_tolerance * span) | (new < low - c.range_tolerance * span)
-        learned = (self.seen + np.arange(len(new)) >= c.range_learning_rows) & np.isfinite(high)
-        self._low, self._high = float(min(self._low, new.min())), float(max(self._high, new.max()))
-        return np.asarray(np.where(beyond & learned, 1.0, 0.0), dtype=float)
 
     def _fill_gaps(self, new: FloatArray) -> FloatArray:
         """Carry the last finite value over NaN/inf readings (a gap is not evidence of an anomaly)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plantloop.optimize.maintenance.univariate import StreamingUnivariateDetector, UnivariateConfig
+from plantloop.optimize.maintenance.univariate import RangeRule, StreamingUnivariateDetector, UnivariateConfig
 
 
 def _series(n: int = 3000, seed: int = 0) -> np.ndarray:
@@ -75,3 +75,13 @@ def test_missing_readings_are_carried_forward_instead_of_failing() -> None:
     values[300] = np.nan
     scores = StreamingUnivariateDetector().update(values)
     assert np.isfinite(scores).all()
+
+
+def test_the_range_rule_skips_gaps_and_keeps_flagging_after_them() -> None:
+    values = _series(600)
+    values[400] = np.nan
+    values[500] = values[:500][np.isfinite(values[:500])].max() + 100.0
+    rule = RangeRule(tolerance=0.05, learning_rows=300)
+    flags = np.concatenate([rule.update(values[:450]), rule.update(values[450:])])
+    assert flags[400] == 0.0 and flags[500] == 1.0
+    assert flags.sum() == 1.0
