@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -143,6 +143,8 @@ class DataPlatformRuntime:
             thread = threading.Thread(target=self._guard(name, target), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        built = self.build_status.builds + self.build_status.failures > 0
+        first_build_s = self.build_interval_s if built else 5.0  # a fresh process builds soon after its start
         self._scheduler.add_job(
             self.build_once,
             "interval",
@@ -150,6 +152,7 @@ class DataPlatformRuntime:
             id="warehouse-build",
             max_instances=1,
             coalesce=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=first_build_s),
         )
         self._scheduler.start()
 
