@@ -6,8 +6,9 @@ new warning becomes a maintenance-order decision (approved by configuration, the
     ods_mes__events (downtime, maintenance) ────┘        │                                            │
                                      equipment health API / maintenance page        DecisionService.propose
 
-The feed follows each ODS table by DuckDB ``rowid`` (what it has read is kept in memory: after a restart
-the watcher learns its baselines again from the telemetry that lands next). The watcher's planned windows
+The feed follows each ODS table with a :class:`~plantloop.dataplatform.live.tail.RowidCursor` (its position
+is kept in memory: after a restart the watcher learns its baselines again from the telemetry that lands
+next). The watcher's planned windows
 are what the scheduler plans around (``open_windows``).
 """
 
@@ -15,12 +16,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 import orjson
-import pyarrow as pa
 
+from plantloop.dataplatform.live.tail import QueryArrow, RowidCursor
 from plantloop.kernel.clock import Clock
 from plantloop.optimize.maintenance.monitor import HealthStatus
 from plantloop.optimize.maintenance.watch import PredictiveMaintenanceWatcher
@@ -34,28 +34,24 @@ EVENT_TYPES = ("MaintenanceOrderCreated", "MaintenanceCompleted", "DowntimeStart
 #: Rows read per table and poll (a backlog is worked off over several polls).
 BATCH_ROWS = 200_000
 
-QueryArrow = Callable[[str, Sequence[Any] | None], pa.Table]
-
 
 class HealthFeed:
     def __init__(
         self,
         query_arrow: QueryArrow,
-        tables: Callable[[], Sequence[str]],
         equipment_paths: dict[str, str],
         clock: Clock,
         propose: Callable[[Proposal], object],
         watcher: PredictiveMaintenanceWatcher | None = None,
     ) -> None:
-        self.query_arrow = query_arrow
-        self.tables = tables
+        self.events = RowidCursor(query_arrow, EVENTS_TABLE)
+        self.telemetry = [RowidCursor(query_arrow, table) for table in TELEMETRY_TABLES]
         self.equipment_of = {path: eq for eq, path in equipment_paths.items()}
         self.clock = clock
         self.propose = propose
         self.watcher = watcher or PredictiveMaintenanceWatcher()
-        self.positions: dict[str, int] = {}
         self.samples = 0
-        self.events = 0
+        self.events_seen = 0
         self.proposed = 0
         self.failed_proposals = 0
         self._lock = threading.Lock()
@@ -70,43 +66,28 @@ class HealthFeed:
         with self._lock:
             return self.watcher.statuses()
 
-    def _new_rows(self, table: str, columns: str, where: str = "") -> pa.Table:
-        position = self.positions.get(table, -1)
-        data = self.query_arrow(
-            f"SELECT rowid AS _rowid, {columns} FROM {table} WHERE rowid > ? {where} "
-            f"ORDER BY rowid LIMIT {BATCH_ROWS}",
-            [position],
-        )
-        if data.num_rows:
-            self.positions[table] = int(data.column("_rowid")[-1].as_py())
-        return data
-
     def poll(self) -> int:
         """Feed what landed since the last poll, then turn new warnings into proposals; returns rows read."""
-        present = set(self.tables())
         read = 0
         with self._lock:
-            if EVENTS_TABLE in present:
-                kinds = ", ".join(f"'{t}'" for t in EVENT_TYPES)
-                events = self._new_rows(EVENTS_TABLE, "type, payload, occurred_at", f"AND type IN ({kinds})")
-                for row in events.to_pylist():
-                    payload = row["payload"]
-                    if isinstance(payload, str):
-                        payload = orjson.loads(payload)
-                    self.watcher.observe_event(row["type"], payload, row["occurred_at"])
-                self.events += events.num_rows
-                read += events.num_rows
-            for table in TELEMETRY_TABLES:
-                if table not in present:
-                    continue
-                data = self._new_rows(
-                    table,
+            kinds = ", ".join(f"'{t}'" for t in EVENT_TYPES)
+            events = self.events.read("type, payload, occurred_at", f"AND type IN ({kinds})", BATCH_ROWS)
+            for row in events.to_pylist() if events is not None else ():
+                payload = row["payload"]
+                if isinstance(payload, str):
+                    payload = orjson.loads(payload)
+                self.watcher.observe_event(row["type"], payload, row["occurred_at"])
+                self.events_seen += 1
+                read += 1
+            for cursor in self.telemetry:
+                data = cursor.read(
                     "equipment_path, payload->>'tag' AS tag, TRY_CAST(payload->>'value' AS DOUBLE) AS value, "
                     "occurred_at AS measured_at",
+                    limit=BATCH_ROWS,
                 )
-                read += data.num_rows
-                if not data.num_rows:
+                if data is None:
                     continue
+                read += data.num_rows
                 frame = data.drop_columns(["_rowid"]).to_pandas()
                 frame["equipment_id"] = frame.pop("equipment_path").map(self.equipment_of)
                 self.samples += self.watcher.ingest_rows(frame.dropna(subset=["value"]))
@@ -128,7 +109,7 @@ class HealthFeed:
     def stats(self) -> dict[str, int]:
         return {
             "samples": self.samples,
-            "events": self.events,
+            "events": self.events_seen,
             "machines": len(self.watcher.monitors),
             "warnings": sum(1 for s in self.statuses() if s.warning),
             "proposed": self.proposed,

@@ -115,9 +115,7 @@ class DataPlatformRuntime:
         self.tail = OdsTail(self.store.query_arrow, self.live)
         self.health: HealthFeed | None = None
         if propose is not None:
-            self.health = HealthFeed(
-                self.store.query_arrow, self.store.ods_tables, plant.equipment_paths, clock, propose
-            )
+            self.health = HealthFeed(self.store.query_arrow, plant.equipment_paths, clock, propose)
         self.build_interval_s = build_interval_s
         self.build_status = BuildStatus()
         self._build_lock = threading.Lock()

@@ -8,7 +8,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -29,18 +29,10 @@ from plantloop.mes.masterdata import PlantDefinition
 from plantloop.sim.transports.mqtt_publisher import UnsPublisher
 from tests.servers import MosquittoBroker, free_port
 from tests.unit.collect.corpus import csv_bad_rows, mqtt_cases, rest_bad_bodies, rest_bad_events
+from tests.waiting import until
 
 pytestmark = pytest.mark.mqtt
 REASONS = {r.value for r in QuarantineReason}
-
-
-def _until(predicate: Callable[[], bool], timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -97,7 +89,7 @@ def test_the_mqtt_corpus_through_a_real_broker_is_all_quarantined_or_refused_by_
         sent += 1
     assert publisher.flush(30)
     publisher.close()
-    assert _until(lambda: _offered(service.store, "mqtt:corpus") >= sent)
+    assert until(lambda: _offered(service.store, "mqtt:corpus") >= sent)
     (status,) = [s for s in source_status(service.store) if s.source == "mqtt:corpus"]
     assert (status.offered, status.quarantined, status.landed) == (sent, sent, 0)
     reasons = {r.reason for r in service.quarantine.list(source="mqtt:corpus", limit=1000)}
@@ -115,7 +107,7 @@ def test_the_rest_corpus_over_real_http_is_quarantined_per_event_or_refused_whol
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    assert _until(lambda: server.started, 30)
+    assert until(lambda: server.started, 30)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", auth=("integrator", "demo")) as http:
             events = rest_bad_events()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from plantloop.kernel.envelope import EventEnvelope
 from plantloop.kernel.ports import OutboxRecord
 from plantloop.mes.masterdata import PlantDefinition
 from tests.servers import NatsServer
+from tests.waiting import until
 
 pytestmark = pytest.mark.nats
 T0 = datetime(2026, 1, 5, 6, tzinfo=UTC)
@@ -43,15 +42,6 @@ def _records(n: int, start: int = 0) -> list[OutboxRecord]:
         )
         for i in range(start, start + n)
     ]
-
-
-def _until(predicate: Callable[[], bool], timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _landed(store: OdsStore, source: str) -> int:
@@ -86,7 +76,7 @@ def test_envelopes_relayed_to_the_stream_land_once_and_a_republish_is_dropped_by
     stop = threading.Event()
     thread = threading.Thread(target=collector.run, args=(stop,), daemon=True)
     thread.start()
-    assert _until(lambda: _landed(store, config.source) == 120)
+    assert until(lambda: _landed(store, config.source) == 120)
     stop.set()
     thread.join(10)
     publisher.close()
@@ -133,7 +123,7 @@ def test_a_collector_that_crashed_after_landing_but_before_acking_resumes_exactl
     stop2 = threading.Event()
     thread2 = threading.Thread(target=second.run, args=(stop2,), daemon=True)
     thread2.start()
-    assert _until(lambda: _landed(store, config.source) == 150, 40)
+    assert until(lambda: _landed(store, config.source) == 150, 40)
     stop2.set()
     thread2.join(10)
     publisher.close()

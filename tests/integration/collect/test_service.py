@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,18 +15,10 @@ from plantloop.mes.domain.commands import CreateWorkOrder
 from plantloop.mes.masterdata import PlantDefinition
 from plantloop.sim.transports.mqtt_publisher import UnsPublisher
 from tests.servers import MosquittoBroker
+from tests.waiting import until
 
 pytestmark = pytest.mark.mqtt
 T0 = datetime(2026, 1, 5, 6, tzinfo=UTC)
-
-
-def _until(predicate: Callable[[], bool], timeout_s: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_the_service_lands_the_mes_outbox_and_the_uns_telemetry_and_reports_both_in_its_status(
@@ -53,7 +43,7 @@ def test_the_service_lands_the_mes_outbox_and_the_uns_telemetry_and_reports_both
     def landed() -> dict[str, int]:
         return {s.source: s.landed for s in service.status().sources}
 
-    assert _until(lambda: landed().get("mqtt:uns") == 30 and landed().get("mes", 0) >= 1)
+    assert until(lambda: landed().get("mqtt:uns") == 30 and landed().get("mes", 0) >= 1)
     status = service.status()
     assert all(s.reconciles for s in status.sources)
     health = {c.name: c for c in status.connectors}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -18,18 +16,10 @@ from plantloop.kernel.settings import Settings
 from plantloop.mes.masterdata import PlantDefinition
 from tests.servers import MosquittoBroker
 from tests.unit.collect.conftest import T0
+from tests.waiting import until
 
 pytestmark = pytest.mark.mqtt
 MS = int(T0.timestamp() * 1000)
-
-
-def _until(predicate: Callable[[], bool], timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_an_edge_node_births_and_sends_data_by_alias_and_every_metric_lands(
@@ -71,7 +61,7 @@ def test_an_edge_node_births_and_sends_data_by_alias_and_every_metric_lands(
     def landed() -> int:
         return sum(s.landed for s in service.status().sources)
 
-    assert _until(lambda: landed() == 102)
+    assert until(lambda: landed() == 102)
     rows = service.store.query(
         "SELECT count(*), min(CAST(payload->>'value' AS DOUBLE)), max(CAST(payload->>'value' AS DOUBLE)) "
         "FROM ods_mqtt__telemetry WHERE subject = 'vibration_mm_s'"

@@ -28,6 +28,32 @@ FIELD_SQL = ", ".join(
 )
 
 
+class RowidCursor:
+    """Reads the rows of one ODS table landed since the previous read, in landing order (DuckDB ``rowid``);
+    what it has read is kept in memory. Each result carries ``_rowid``; None when nothing is new or the table
+    does not exist yet (it is created with the first landed batch)."""
+
+    def __init__(self, query_arrow: QueryArrow, table: str) -> None:
+        if not table.startswith("ods_") or not table.replace("_", "").isalnum():
+            raise ValueError(f"not an ODS table name: {table!r}")
+        self.query_arrow = query_arrow
+        self.table = table
+        self.position = -1
+
+    def read(self, columns: str, where: str = "", limit: int | None = None) -> pa.Table | None:
+        sql = f"SELECT rowid AS _rowid, {columns} FROM {self.table} WHERE rowid > ? {where} ORDER BY rowid"
+        try:
+            data = self.query_arrow(sql + (f" LIMIT {int(limit)}" if limit else ""), [self.position])
+        except Exception as exc:
+            if "does not exist" in str(exc):
+                return None
+            raise
+        if data.num_rows == 0:
+            return None
+        self.position = int(data.column("_rowid")[-1].as_py())
+        return data
+
+
 class OdsTail:
     def __init__(
         self,
@@ -37,29 +63,16 @@ class OdsTail:
         table: str = "ods_mes__events",
         on_fold: Callable[[pa.Table, float], None] | None = None,
     ) -> None:
-        if not table.startswith("ods_") or not table.replace("_", "").isalnum():
-            raise ValueError(f"not an ODS table name: {table!r}")
-        self.query_arrow = query_arrow
+        self.rows = RowidCursor(query_arrow, table)
         self.live = live
         self.table = table
-        self.position = -1
         self.on_fold = on_fold
 
     def poll(self) -> int:
         """Fold every row landed since the last poll; returns how many."""
-        try:
-            data = self.query_arrow(
-                f"SELECT rowid AS _rowid, type, occurred_at, ingested_at, {FIELD_SQL} FROM {self.table} "
-                "WHERE rowid > ? ORDER BY rowid",
-                [self.position],
-            )
-        except Exception as exc:  # the table does not exist before the first batch lands
-            if "does not exist" in str(exc):
-                return 0
-            raise
-        if data.num_rows == 0:
+        data = self.rows.read(f"type, occurred_at, ingested_at, {FIELD_SQL}")
+        if data is None:
             return 0
-        self.position = int(data.column("_rowid")[-1].as_py())
         n = self.live.fold_arrow(data.drop_columns(["_rowid"]))
         if self.on_fold is not None:
             self.on_fold(data, time.time())
