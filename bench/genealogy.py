@@ -171,36 +171,36 @@ def run(db: Path, lots_target: int, queries: int, fanout: int, seed: int) -> dic
     duck_queries = min(queries, 60)
     mismatches = 0
     sizes = {"backward_lots": [], "backward_operations": [], "forward_lots": [], "forward_end_lots": []}
+
+    def backward_answer(lot_id: str) -> tuple[Any, ...]:
+        trace = tracer.backward(lot_id)
+        return {c.lot_id for c in trace.components}, {o.operation_id for o in trace.operations}
+
+    def forward_answer(lot_id: str) -> tuple[Any, ...]:
+        trace = tracer.forward(lot_id)
+        return {c.lot_id for c in trace.affected}, {c.lot_id for c in trace.end_lots}
+
+    # per direction: its lots, SQL, the index's answer, and the names of the answer's two parts
+    directions = (
+        ("backward", backward, sql_backward, backward_answer, ("backward_lots", "backward_operations")),
+        ("forward", forward, sql_forward, forward_answer, ("forward_lots", "forward_end_lots")),
+    )
     with Progress(transient=True) as bar:
         task = bar.add_task("tracing", total=2 * queries)
-        for lot_id in backward:
-            t_sql, (sql_lots, sql_ops) = _timed(partial(sql_backward, conn, lot_id))
-            t_ix, trace = _timed(partial(tracer.backward, lot_id))
-            timings["sql_backward"].append(t_sql)
-            timings["index_backward"].append(t_ix)
-            if len(timings["duck_backward"]) < duck_queries:
-                t_duck, (duck_lots, _) = _timed(partial(sql_backward, duck, lot_id))
-                timings["duck_backward"].append(t_duck)
-                mismatches += duck_lots != sql_lots
-            mismatches += {c.lot_id for c in trace.components} != sql_lots
-            mismatches += {o.operation_id for o in trace.operations} != sql_ops
-            sizes["backward_lots"].append(len(trace.components))
-            sizes["backward_operations"].append(len(trace.operations))
-            bar.advance(task)
-        for lot_id in forward:
-            t_sql, (sql_lots, sql_ends) = _timed(partial(sql_forward, conn, lot_id))
-            t_ix, forward_trace = _timed(partial(tracer.forward, lot_id))
-            timings["sql_forward"].append(t_sql)
-            timings["index_forward"].append(t_ix)
-            if len(timings["duck_forward"]) < duck_queries:
-                t_duck, (duck_lots, _) = _timed(partial(sql_forward, duck, lot_id))
-                timings["duck_forward"].append(t_duck)
-                mismatches += duck_lots != sql_lots
-            mismatches += {c.lot_id for c in forward_trace.affected} != sql_lots
-            mismatches += {c.lot_id for c in forward_trace.end_lots} != sql_ends
-            sizes["forward_lots"].append(len(forward_trace.affected))
-            sizes["forward_end_lots"].append(len(forward_trace.end_lots))
-            bar.advance(task)
+        for direction, lot_ids, sql, index_answer, parts in directions:
+            for lot_id in lot_ids:
+                t_sql, sql_answer = _timed(partial(sql, conn, lot_id))
+                t_ix, answer = _timed(partial(index_answer, lot_id))
+                timings[f"sql_{direction}"].append(t_sql)
+                timings[f"index_{direction}"].append(t_ix)
+                if len(timings[f"duck_{direction}"]) < duck_queries:
+                    t_duck, (duck_lots, _) = _timed(partial(sql, duck, lot_id))
+                    timings[f"duck_{direction}"].append(t_duck)
+                    mismatches += duck_lots != sql_answer[0]
+                mismatches += sum(mine != theirs for mine, theirs in zip(answer, sql_answer, strict=True))
+                for name, found in zip(parts, answer, strict=True):
+                    sizes[name].append(len(found))
+                bar.advance(task)
     conn.close()
     engine.dispose()
     report["latency"] = {k: _percentiles(v) for k, v in timings.items()}
