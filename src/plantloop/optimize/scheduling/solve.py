@@ -211,6 +211,9 @@ def solve(
     sched, value, bound, optimal = run(
         problem, first, params, incumbent=incumbent, horizon=horizon, time_limit_s=budget
     )
+    if objective is Objective.MAKESPAN and not problem.frozen:
+        bound = max(bound, makespan_lower_bound(problem))  # not in the model: see build_model
+        optimal = optimal or (sched is not None and sched.makespan <= bound)
     if sched is None:
         note = "CP-SAT found no solution in time; dispatching rule schedule"
         value = incumbent.value(problem, first)
