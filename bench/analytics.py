@@ -26,7 +26,7 @@ from typing import Any
 from plantloop.optimize.evaluation import ai4i, cmapss, nab, rca, skab
 from plantloop.optimize.evaluation.result import EvaluationResult
 
-DEFAULT_ROOT = Path("/work/shared/datasets")
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 #: Published figures, quoted from the READMEs in the shared data folder (with their sources).
 PUBLISHED: dict[str, dict[str, Any]] = {

@@ -1,6 +1,6 @@
 """Scheduling benchmark: plantloop vs the plain CP-SAT sample model vs the MWKR rule, same run, same limits.
 
-Gap = 100 · (makespan − BKS) / BKS against ``bks_makespan`` of /work/shared/benchmarks/scheduling/bks.csv,
+Gap = 100 · (makespan − BKS) / BKS against ``bks_makespan`` of ../shared/benchmarks/scheduling/bks.csv,
 arithmetic mean per family. Instances are read in place.
 
     .venv/bin/python bench/scheduling.py                                  # small default (a few, 5 s)

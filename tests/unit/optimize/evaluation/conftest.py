@@ -1,4 +1,5 @@
-"""Shared fixture: the public benchmark data, read in place (tests skip when it is absent)."""
+"""Shared fixture: the public benchmark data in ``../shared/datasets``, read in place (``PLANTLOOP_DATASETS``
+points elsewhere)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def datasets() -> Path:
-    root = Path(os.environ.get("PLANTLOOP_DATASETS", "/work/shared/datasets"))
+def datasets(shared_dir: Path) -> Path:
+    root = Path(os.environ.get("PLANTLOOP_DATASETS", shared_dir / "datasets"))
     if not root.is_dir():
-        pytest.skip(f"benchmark data not available at {root}")
+        pytest.fail(f"benchmark data not found at {root}")
     return root

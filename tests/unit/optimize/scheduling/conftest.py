@@ -1,4 +1,4 @@
-"""Shared fixtures for the scheduling tests: benchmark files are read in place, never copied."""
+"""Shared fixtures for the scheduling tests: benchmark files in ``../shared``, read in place, never copied."""
 
 from __future__ import annotations
 
@@ -6,11 +6,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path("/work/shared/benchmarks/scheduling")
-
 
 @pytest.fixture
-def bench_dir() -> Path:
-    if not BENCH.is_dir():
-        pytest.skip("benchmark folder not available")
-    return BENCH
+def bench_dir(shared_dir: Path) -> Path:
+    return shared_dir / "benchmarks" / "scheduling"

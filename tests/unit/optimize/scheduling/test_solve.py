@@ -6,6 +6,7 @@ from pathlib import Path
 
 from plantloop.optimize.scheduling.check import check_schedule
 from plantloop.optimize.scheduling.instances import load_instance
+from plantloop.optimize.scheduling.model import build_model, makespan_lower_bound
 from plantloop.optimize.scheduling.problem import (
     FrozenOp,
     Job,
@@ -16,6 +17,7 @@ from plantloop.optimize.scheduling.problem import (
     Unavailability,
 )
 from plantloop.optimize.scheduling.rules import Rule, dispatch
+from plantloop.optimize.scheduling.runner import solver_for
 from plantloop.optimize.scheduling.solve import SolveParams, SolveStatus, solve
 
 FAST = SolveParams(time_limit_s=5.0, num_workers=2, random_seed=1)
@@ -104,3 +106,17 @@ def test_lexicographic_objective_keeps_the_best_tardiness_and_then_shortens_make
     assert lex.schedule.weighted_tardiness(p) <= tard.objective_value
     if lex.schedule.weighted_tardiness(p) == tard.objective_value:
         assert lex.makespan <= tard.makespan
+
+
+def test_cp_sat_raises_the_makespan_bound_beyond_the_job_and_machine_bound(bench_dir: Path) -> None:
+    """A lower bound in the makespan's domain froze CP-SAT's LP bound at it (ta10: 940 instead of 1105)."""
+    p = load_instance(bench_dir / "jssp/ta10.txt", "jssp")
+    trivial = makespan_lower_bound(p)
+    start = dispatch(p, Rule.MWKR)
+    mv = build_model(p, horizon=start.makespan)
+    assert mv.makespan is not None
+    mv.model.minimize(mv.makespan)
+    solver = solver_for(SolveParams(num_workers=2, random_seed=1), 3.0)
+    solver.solve(mv.model)
+    assert solver.best_objective_bound >= trivial + 100
+    assert solver.best_objective_bound <= 1241  # ta10's optimum
