@@ -41,12 +41,15 @@ class _CpResult:
 
 @dataclass(slots=True)
 class PortfolioResult:
-    """The best schedule, the proven bound, whether CP-SAT proved it optimal, and what each part did."""
+    """The best schedule, the proven bound and what each part did."""
 
     schedule: Schedule
     bound: int
-    optimal: bool
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def optimal(self) -> bool:
+        return self.schedule.makespan <= self.bound
 
 
 def applies(problem: Problem, params: SolveParams) -> bool:
@@ -100,7 +103,7 @@ def solve_makespan(
     """Improve ``start`` until ``deadline`` (perf_counter); see the module docstring."""
     bound = makespan_lower_bound(problem)
     if start.makespan <= bound:
-        return PortfolioResult(start, bound, True, ["the start schedule meets the lower bound"])
+        return PortfolioResult(start, bound, ["the start schedule meets the lower bound"])
     t_begin = time.perf_counter()
     phase1_end = t_begin + TABU_SHARE * max(0.0, deadline - t_begin)
     seed = params.random_seed
@@ -120,22 +123,17 @@ def solve_makespan(
         f"phase 1: tabu {ts.schedule.makespan} ({ts.steps} steps), "
         f"CP-SAT {cp.schedule.makespan if cp.schedule else '-'} (bound {cp.bound})"
     ]
-    optimal = (cp.optimal and best is cp.schedule) or best.makespan <= bound
-    if not optimal and time.perf_counter() < deadline - 0.05:
+    # a CP-SAT optimum has raised the bound to its makespan
+    if best.makespan > bound and time.perf_counter() < deadline - 0.05:
         cp = _cp_sat(problem, params, best, deadline - time.perf_counter(), params.num_workers, seed + 7919)
         bound = max(bound, cp.bound)
         best = _better(problem, best, cp.schedule)
-        optimal = (cp.optimal and best is cp.schedule) or best.makespan <= bound
         notes.append(f"phase 2: CP-SAT {cp.schedule.makespan if cp.schedule else '-'} (bound {cp.bound})")
-    return PortfolioResult(best, min(bound, best.makespan), optimal, notes)
+    return PortfolioResult(best, min(bound, best.makespan), notes)
 
 
 def _better(problem: Problem, best: Schedule, other: Schedule | None) -> Schedule:
-    """``other`` if it is feasible and no longer than ``best`` (CP-SAT's is preferred on a tie)."""
+    """``other`` if it is feasible and no longer than ``best``."""
     if other is None or check_schedule(problem, other) or other.makespan > best.makespan:
         return best
     return other
-
-
-def _makespan(schedule: Schedule) -> int:
-    return schedule.makespan

@@ -211,9 +211,6 @@ def solve(
     sched, value, bound, optimal = run(
         problem, first, params, incumbent=incumbent, horizon=horizon, time_limit_s=budget
     )
-    if objective is Objective.MAKESPAN and not problem.frozen:
-        bound = max(bound, makespan_lower_bound(problem))  # not in the model: see build_model
-        optimal = optimal or (sched is not None and sched.makespan <= bound)
     if sched is None:
         note = "CP-SAT found no solution in time; dispatching rule schedule"
         value = incumbent.value(problem, first)
@@ -262,6 +259,11 @@ def _plan(
     rule_value: int,
     notes: list[str],
 ) -> Plan:
+    if objective is Objective.MAKESPAN and not problem.frozen:
+        # the job/machine bound is kept out of the CP-SAT model (see build_model), so it is applied here
+        bound = max(bound, makespan_lower_bound(problem))
+        if value <= bound:
+            status = SolveStatus.OPTIMAL
     violations = tuple(check_schedule(problem, schedule))
     return Plan(
         schedule=schedule,
