@@ -8,11 +8,15 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+import pytest
+
 from plantloop.collect.batch import CandidateBatch
 from plantloop.collect.connectors.uns import PARSER, UnsResolver, parse_uns
 from plantloop.collect.contracts import SourceKind
 from plantloop.collect.ledger import source_status
 from plantloop.collect.service import CollectService
+from plantloop.dataplatform.ingest.schema import create_ods_table, ods_table_ddl
 from plantloop.dataplatform.warehouse import Warehouse
 from plantloop.kernel.settings import Settings
 from plantloop.mes.masterdata import PlantDefinition
@@ -62,3 +66,19 @@ def test_landing_goes_on_while_the_warehouse_builds_on_the_same_file(
     assert status.landed == landed[0] == service.store.query("SELECT count(*) FROM ods_mqtt__telemetry")[0][0]
     assert status.reconciles
     service.stop()
+
+
+def test_a_table_created_meanwhile_on_another_cursor_is_waited_for_not_fatal(tmp_path: Path) -> None:
+    """The race behind the test above, made certain: one cursor holds an uncommitted CREATE of an ODS table;
+    a plain CREATE on a second cursor fails with DuckDB's catalog conflict, ``create_ods_table`` retries
+    until the first commits and then finds the table."""
+    con = duckdb.connect(str(tmp_path / "race.duckdb"))
+    winner, loser = con.cursor(), con.cursor()
+    winner.execute("BEGIN TRANSACTION")
+    winner.execute(ods_table_ddl("ods_mqtt__telemetry"))
+    with pytest.raises(duckdb.TransactionException, match="write-write conflict"):
+        loser.execute(ods_table_ddl("ods_mqtt__telemetry"))
+    threading.Timer(0.1, lambda: winner.execute("COMMIT")).start()
+    create_ods_table(loser, "ods_mqtt__telemetry")
+    assert loser.execute("SELECT count(*) FROM ods_mqtt__telemetry").fetchone() == (0,)
+    con.close()

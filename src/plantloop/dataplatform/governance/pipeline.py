@@ -47,7 +47,7 @@ from plantloop.dataplatform.governance.quality import QualityReport, evaluate_qu
 from plantloop.dataplatform.governance.quality_config import QualityConfig, load_quality_config
 from plantloop.dataplatform.governance.sql_text import ident, qualified
 from plantloop.dataplatform.governance.table_state import table_exists
-from plantloop.dataplatform.ingest.schema import ods_table_ddl
+from plantloop.dataplatform.ingest.schema import create_ods_table
 from plantloop.kernel.clock import Clock, SystemClock
 from plantloop.mes.masterdata.schema import PlantDefinition
 
@@ -188,7 +188,7 @@ def govern_table(
     partitions: PartitionConfig | None = None,
 ) -> TableRun:
     if not table_exists(con, spec.source_table):
-        con.execute(ods_table_ddl(spec.source_table))  # the ODS landing's DDL: nothing landed yet
+        create_ods_table(con, spec.source_table)  # the ODS landing's DDL: nothing landed yet
     mapped = apply_dictionary(
         con, spec.dictionary, spec.table, target_table=spec.mapped_table, store_lineage=False
     )

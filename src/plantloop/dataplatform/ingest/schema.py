@@ -14,6 +14,9 @@ Bookkeeping: ``ingest_quarantine`` (what failed and why, replayable, reviewable)
 
 from __future__ import annotations
 
+import time
+
+import duckdb
 import pyarrow as pa
 
 UTC_TS = pa.timestamp("us", tz="UTC")
@@ -128,3 +131,17 @@ BOOKKEEPING_DDL = (
     )""",
     "CREATE TABLE IF NOT EXISTS ingest_known_equipment (equipment_path VARCHAR PRIMARY KEY)",
 )
+
+
+def create_ods_table(con: duckdb.DuckDBPyConnection, table: str, attempts: int = 5) -> None:
+    """Create ODS ``table`` if it is missing, while another cursor of the same database (the landing, or
+    the warehouse's build) may be creating it too: DuckDB reports the loser as a write-write conflict on
+    the catalog; once the winner has committed, the retried statement finds the table and does nothing."""
+    for attempt in range(attempts):
+        try:
+            con.execute(ods_table_ddl(table))
+            return
+        except duckdb.TransactionException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))

@@ -24,7 +24,12 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from plantloop.dataplatform.ingest.schema import BOOKKEEPING_DDL, LANDING_SCHEMA, ODS_COLUMNS, ods_table_ddl
+from plantloop.dataplatform.ingest.schema import (
+    BOOKKEEPING_DDL,
+    LANDING_SCHEMA,
+    ODS_COLUMNS,
+    create_ods_table,
+)
 from plantloop.kernel.clock import Clock, SystemClock
 from plantloop.kernel.ids import new_id
 
@@ -193,7 +198,7 @@ class OdsStore:
         with self._lock:
             if table in self._tables:
                 return
-            self._conn.execute(ods_table_ddl(table))
+            create_ods_table(self._conn, table)
             self._tables.add(table)
             self._refresh_union_view()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -29,7 +28,7 @@ from plantloop.dataplatform.governance.pipeline import (
     load_governance,
 )
 from plantloop.dataplatform.governance.table_state import table_exists
-from plantloop.dataplatform.ingest.schema import ods_table_ddl
+from plantloop.dataplatform.ingest.schema import create_ods_table
 from plantloop.dataplatform.warehouse.layers import bare_name
 from plantloop.dataplatform.warehouse.project import ODS_SOURCES, SCHEMA, sqlmesh_config, write_project
 from plantloop.kernel.errors import Conflict
@@ -181,7 +180,7 @@ class Warehouse:
         with self.connect() as con:
             for table in ODS_SOURCES:
                 if not table_exists(con, table):
-                    _create_racing(con, ods_table_ddl(table))
+                    create_ods_table(con, table)
             create_crosswalk_tables(con)
             if not all(table_exists(con, t.governed_table) for t in self.governance.tables):
                 govern(con, self.plant, self.governance)
@@ -325,17 +324,3 @@ class Warehouse:
         """Bare names of every model of the warehouse (``dws_line_day``, …)."""
         models = self.context().models
         return sorted(bare_name(name) for name, m in models.items() if not m.kind.is_external)
-
-
-def _create_racing(con: duckdb.DuckDBPyConnection, ddl: str, attempts: int = 5) -> None:
-    """``CREATE … IF NOT EXISTS`` while the landing may create the same table on another cursor of the same
-    database: DuckDB reports the loser as a write-write conflict on the catalog; once the winner has
-    committed, the statement finds the table and does nothing."""
-    for attempt in range(attempts):
-        try:
-            con.execute(ddl)
-            return
-        except duckdb.TransactionException:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
