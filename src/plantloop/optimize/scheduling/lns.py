@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 import time
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
@@ -59,17 +61,31 @@ def _neighbourhood(problem: Problem, incumbent: Schedule, rng: random.Random, si
 
 
 def improve_makespan(
-    problem: Problem, incumbent: Schedule, params: SolveParams, deadline: float, lower_bound: int = 0
+    problem: Problem,
+    incumbent: Schedule,
+    params: SolveParams,
+    deadline: float,
+    lower_bound: int = 0,
+    *,
+    feed: Callable[[], Schedule | None] | None = None,
+    stop: threading.Event | None = None,
+    workers: int | None = None,
 ) -> Schedule:
-    """Run LNS steps until ``deadline`` (perf_counter) or until ``lower_bound`` is reached."""
+    """Run LNS steps until ``deadline`` (perf_counter), until ``lower_bound`` is reached or ``stop`` is set.
+
+    ``feed`` offers another search's latest schedule before every step: a strictly shorter one (checked)
+    replaces the incumbent. ``workers`` overrides ``params.num_workers`` for the steps."""
     rng = random.Random(params.random_seed)
     best = incumbent
     size = max(10, min(problem.n_ops // 4, 60))
     step_s = 0.5
     while True:
         left = deadline - time.perf_counter()
-        if left < 0.2 or best.makespan <= lower_bound:
+        if left < 0.2 or best.makespan <= lower_bound or (stop is not None and stop.is_set()):
             return best
+        offered = feed() if feed is not None else None
+        if offered is not None and offered.makespan < best.makespan and not check_schedule(problem, offered):
+            best = offered
         free = _neighbourhood(problem, best, rng, size)
         mv = build_model(problem, horizon=best.makespan, redundant=False)
         model = mv.model
@@ -91,6 +107,8 @@ def improve_makespan(
         model.minimize(weight * mv.makespan + sum(mv.job_end.values()))
         mv.add_hint(problem, best)
         solver = solver_for(params, min(step_s, left))
+        if workers is not None:
+            solver.parameters.num_workers = workers
         solver.parameters.random_seed = rng.randrange(1 << 30)
         status = solver.solve(model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

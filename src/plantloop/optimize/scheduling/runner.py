@@ -49,7 +49,10 @@ def solver_for(params: SolveParams, time_limit_s: float | None = None) -> cp_mod
     return solver
 
 
-def extract_schedule(problem: Problem, mv: ModelVars, solver: cp_model.CpSolver) -> Schedule:
+def extract_schedule(
+    problem: Problem, mv: ModelVars, solver: cp_model.CpSolver | cp_model.CpSolverSolutionCallback
+) -> Schedule:
+    """The schedule of the solver's last solution (or of the solution a callback is looking at)."""
     out = []
     for key, start_var in mv.start.items():
         start = int(solver.value(start_var))

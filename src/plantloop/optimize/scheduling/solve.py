@@ -194,8 +194,10 @@ def solve(
         )
     if objective is Objective.MAKESPAN and params.lns:
         return _solve_makespan_lns(problem, params, incumbent, rule_value, t0)
-    if objective is Objective.MAKESPAN and portfolio.applies(problem, params):
-        res = portfolio.solve_makespan(problem, params, incumbent, t0 + params.time_limit_s)
+    flexible = portfolio.applies_flexible(problem, params)
+    if objective is Objective.MAKESPAN and (flexible or portfolio.applies(problem, params)):
+        search = portfolio.solve_flexible_makespan if flexible else portfolio.solve_makespan
+        res = search(problem, params, incumbent, t0 + params.time_limit_s)
         status = SolveStatus.OPTIMAL if res.optimal else SolveStatus.FEASIBLE
         return _plan(
             problem,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from plantloop.optimize.scheduling import portfolio, tabu
 from plantloop.optimize.scheduling.check import check_schedule
 from plantloop.optimize.scheduling.instances import load_instance
-from plantloop.optimize.scheduling.problem import Job, Operation, Option, Problem
+from plantloop.optimize.scheduling.lns import improve_makespan
+from plantloop.optimize.scheduling.problem import Job, Operation, Option, Problem, Schedule
 from plantloop.optimize.scheduling.rules import Rule, dispatch
 from plantloop.optimize.scheduling.solve import SolveParams, SolveStatus, solve
 
@@ -58,3 +61,51 @@ def test_the_portfolio_solve_reports_a_cp_sat_bound_and_a_checked_schedule(bench
     one = solve(p, params=SolveParams(time_limit_s=4.0, num_workers=1, random_seed=1))
     assert one.violations == ()
     assert one.best_bound <= 945 <= one.makespan <= 945 * 1.05
+
+
+def test_the_flexible_portfolio_serves_flexible_shops_with_two_workers() -> None:
+    two = Operation((Option(0, 2), Option(1, 3)))
+    flexible = Problem(jobs=(Job("a", (two,)),), n_machines=2)
+    plain = Problem(jobs=(Job("a", (Operation((Option(0, 2),)),)),), n_machines=1)
+    assert portfolio.applies_flexible(flexible, SolveParams(num_workers=2))
+    assert not portfolio.applies_flexible(flexible, SolveParams(num_workers=1))
+    assert not portfolio.applies_flexible(flexible, SolveParams(deterministic_time=1.0))
+    assert not portfolio.applies_flexible(plain, SolveParams(num_workers=2))
+
+
+def test_the_flexible_portfolio_runs_lns_beside_the_full_model_and_returns_a_checked_schedule(
+    bench_dir: Path,
+) -> None:
+    p = load_instance(bench_dir / "fjsp/brandimarte/mk02.txt", "fjsp")  # optimum 26
+    plan = solve(p, params=SolveParams(time_limit_s=6.0, num_workers=2, random_seed=1))
+    assert plan.violations == ()
+    assert plan.notes and "full model" in plan.notes[0] and "LNS" in plan.notes[0]
+    assert plan.best_bound <= 26 <= plan.makespan <= 30
+    assert plan.rule_value is not None and plan.makespan < plan.rule_value
+
+
+def test_lns_takes_a_shorter_schedule_the_other_search_offers_and_refuses_an_infeasible_one(
+    bench_dir: Path,
+) -> None:
+    p = load_instance(bench_dir / "fjsp/brandimarte/mk10.txt", "fjsp")
+    start, offered = dispatch(p, Rule.SPT), dispatch(p, Rule.MWKR)  # 337 and 226
+    assert offered.makespan < start.makespan - 50
+    params = SolveParams(num_workers=1, random_seed=3)
+
+    def offer(schedule: Schedule, stop: threading.Event) -> Callable[[], Schedule]:
+        def take() -> Schedule:
+            stop.set()  # one step after the offer, then the loop ends: it cannot get there alone
+            return schedule
+
+        return take
+
+    stop = threading.Event()
+    took = improve_makespan(p, start, params, time.perf_counter() + 30, feed=offer(offered, stop), stop=stop)
+    assert took.makespan <= offered.makespan and check_schedule(p, took) == []
+    broken = Schedule(assignments=offered.assignments[:-1])  # one operation missing
+    stop = threading.Event()
+    refused = improve_makespan(
+        p, start, params, time.perf_counter() + 30, feed=offer(broken, stop), stop=stop
+    )
+    assert check_schedule(p, broken) != [] and check_schedule(p, refused) == []
+    assert refused.makespan > offered.makespan  # one step alone from 337 does not reach the offer
