@@ -203,6 +203,7 @@ class EquipmentProcess:
         op.state = OpState.DONE
         op.completed_s = env.now
         op.qty_good, op.qty_scrap = good, scrap
+        op.scrap_cause = outcome.cause if scrap else None
         m.last_family, m.last_material = wo.family, wo.material_id
         if op.operator_id:
             plant.busy_operators.discard(op.operator_id)

@@ -48,6 +48,8 @@ class SimOperation:
     qty_in: int = 0
     qty_good: int = 0
     qty_scrap: int = 0
+    #: The injected cause the scrap is attributed to (ground truth: base, machine, drift, shift, lot).
+    scrap_cause: str | None = None
     started_s: float | None = None
     completed_s: float | None = None
     setup_s: float = 0.0

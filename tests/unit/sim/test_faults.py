@@ -50,6 +50,7 @@ def test_breakdowns_and_quality_causes_all_appear_in_the_ground_truth(
         < 0.5
     )
     assert len(result.kpis.faults_injected) == len(result.ground_truth.faults)
+    assert {"machine", "drift"} <= set(result.kpis.scrap_by_cause)  # scrap attributed to injected causes
 
 
 def test_the_bad_supplier_lot_is_received_recorded_and_raises_scrap_of_its_consumers(
@@ -75,6 +76,9 @@ def test_the_bad_supplier_lot_is_received_recorded_and_raises_scrap_of_its_consu
     clean = [op for op in result.plant.ops.values() if not op.work_order.tainted_by and op.completed_s]
     rate = lambda ops: sum(o.qty_scrap for o in ops) / max(1, sum(o.qty_in for o in ops))  # noqa: E731
     assert rate(tainted) > 3 * rate(clean)
+    by_cause = result.kpis.scrap_by_cause  # ground truth: only the base rate and the lot are active
+    assert set(by_cause) <= {"base", "lot"} and by_cause.get("lot", 0) > 0
+    assert sum(by_cause.values()) == sum(op.qty_scrap for op in result.plant.ops.values() if op.completed_s)
 
 
 def test_preventive_maintenance_by_hours_records_degradation_it_cut_short(
