@@ -17,8 +17,9 @@ other.
 **Flexible job shops** (``solve_flexible_makespan``): the full model runs for the whole budget with
 ``num_workers − 1`` workers in a second thread while the calling thread runs plantloop's LNS (``lns.py``:
 machine choice and order fixed outside a neighbourhood) with one worker, starting every step from the
-better of its own incumbent and the full model's latest solution. Measured at 60 s on mk02/05/06/07/10
-against the full model alone on both workers: 1.32 % against 2.03 % mean gap (mk10 205 against 215).
+better of its own incumbent and the full model's latest solution. Measured on mk01–10 at 60 s against
+the full model alone on both workers: 1.39 % against 2.03 % mean gap to the BKS (mk10 208 against 215);
+the variants tried first are in ``docs/benchmarks.md``.
 
 The bound reported is the better of CP-SAT's bound and :func:`makespan_lower_bound`.
 """
@@ -172,8 +173,9 @@ def solve_flexible_makespan(
     """Flexible job shops: the full CP-SAT model with ``num_workers − 1`` workers for the whole budget (it
     proves the bound and closes the instances it can) in a second thread, while the calling thread runs
     LNS steps (``lns.py``) with one worker, each step starting from the better of its own incumbent and
-    the full model's latest solution. The full model's tree search and LNS on a fixed machine choice
-    find different improvements; neither gets all workers."""
+    the full model's latest solution. With one worker the full model interleaves CP-SAT's subsolvers
+    (its own LNS among them); plantloop's LNS re-optimises whole neighbourhoods of machine choices and
+    orders, and on the benchmarks it found the kept schedule on most unsolved instances."""
     bound = makespan_lower_bound(problem)
     if start.makespan <= bound:
         return PortfolioResult(start, bound, ["the start schedule meets the lower bound"])
