@@ -24,6 +24,7 @@ is a crew effect); mean lead time = release → completion of completed orders.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel
@@ -179,9 +180,8 @@ def compute_kpis(
 
 
 def _scrap_by_cause(done_ops: list[SimOperation]) -> dict[str, int]:
-    out: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     for op in done_ops:
         if op.qty_scrap:
-            cause = op.scrap_cause or "unknown"
-            out[cause] = out.get(cause, 0) + op.qty_scrap
-    return dict(sorted(out.items()))
+            counts[op.scrap_cause or "unknown"] += op.qty_scrap
+    return dict(sorted(counts.items()))

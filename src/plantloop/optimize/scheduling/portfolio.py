@@ -70,9 +70,10 @@ def applies(problem: Problem, params: SolveParams) -> bool:
     return params.deterministic_time is None and not problem.is_flexible() and tabu.applies(problem)
 
 
-def _cp_sat(
+def _full_model(
     problem: Problem, params: SolveParams, hint: Schedule, limit_s: float, workers: int, seed: int
-) -> _CpResult:
+) -> tuple[ModelVars, cp_model.CpSolver]:
+    """The full makespan model hinted with ``hint``, and a solver for it with ``workers`` workers."""
     mv = build_model(problem, horizon=hint.makespan)
     assert mv.makespan is not None
     mv.model.minimize(mv.makespan)
@@ -84,6 +85,13 @@ def _cp_sat(
         # a single worker alternates between its subsolvers (LNS among them) instead of one tree search
         solver.parameters.interleave_search = True
         solver.parameters.use_lns = True
+    return mv, solver
+
+
+def _cp_sat(
+    problem: Problem, params: SolveParams, hint: Schedule, limit_s: float, workers: int, seed: int
+) -> _CpResult:
+    mv, solver = _full_model(problem, params, hint, limit_s, workers, seed)
     status = solver.solve(mv.model)
     out = _CpResult(bound=round(solver.best_objective_bound))
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -179,23 +187,13 @@ def solve_flexible_makespan(
     bound = makespan_lower_bound(problem)
     if start.makespan <= bound:
         return PortfolioResult(start, bound, ["the start schedule meets the lower bound"])
-    mv = build_model(problem, horizon=start.makespan)
-    assert mv.makespan is not None
-    mv.model.minimize(mv.makespan)
-    mv.add_hint(problem, start)
-    workers = params.num_workers - 1
-    solver = solver_for(params, deadline - time.perf_counter())
-    solver.parameters.num_workers = workers
-    if workers == 1:  # one worker alternates between CP-SAT's subsolvers (its own LNS among them)
-        solver.parameters.interleave_search = True
-        solver.parameters.use_lns = True
+    limit_s = deadline - time.perf_counter()
+    mv, solver = _full_model(problem, params, start, limit_s, params.num_workers - 1, params.random_seed)
     found = _Incumbents(problem, mv)
     stop = threading.Event()
-    status: list[cp_model.CpSolverStatus] = []
 
     def full_model() -> None:
-        status.append(solver.solve(mv.model, found))
-        if status[0] == cp_model.OPTIMAL:
+        if solver.solve(mv.model, found) == cp_model.OPTIMAL:
             stop.set()  # nothing left for the LNS loop to find
 
     thread = threading.Thread(target=full_model, daemon=True)
@@ -206,14 +204,11 @@ def solve_flexible_makespan(
     if not stop.is_set():
         solver.stop_search()
     thread.join()
-    best = _better(problem, lns_best, found.take())
-    proved = bool(status) and status[0] == cp_model.OPTIMAL
-    bound = max(bound, best.makespan if proved else round(solver.best_objective_bound))
     full = found.take()
-    notes = [
-        f"full model {full.makespan if full else '-'} (bound {round(solver.best_objective_bound)}), "
-        f"LNS {lns_best.makespan}"
-    ]
+    best = _better(problem, lns_best, full)
+    # a proved optimum's bound is its makespan, and no schedule is shorter than that
+    bound = max(bound, round(solver.best_objective_bound))
+    notes = [f"full model {full.makespan if full else '-'} (bound {bound}), LNS {lns_best.makespan}"]
     return PortfolioResult(best, min(bound, best.makespan), notes)
 
 

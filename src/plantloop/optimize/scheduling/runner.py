@@ -26,9 +26,6 @@ class SolveParams:
     random_seed: int = 0
     use_hint: bool = True
     log: bool = False
-    #: makespan only, experimental: after a full-model run (this share of the time), Python-side LNS
-    lns: bool = False
-    full_model_share: float = 0.3
 
 
 def solver_for(params: SolveParams, time_limit_s: float | None = None) -> cp_model.CpSolver:

@@ -19,7 +19,6 @@ from ortools.sat.python import cp_model
 
 from plantloop.optimize.scheduling import portfolio
 from plantloop.optimize.scheduling.check import Violation, check_schedule
-from plantloop.optimize.scheduling.lns import improve_makespan
 from plantloop.optimize.scheduling.model import ModelVars, build_model, makespan_lower_bound, safe_horizon
 from plantloop.optimize.scheduling.problem import (
     LATE_ORDER_PENALTY,
@@ -192,8 +191,6 @@ def solve(
         return _plan(
             problem, objective, incumbent, value, bound if sched else 0, status, t0, rule_value, notes
         )
-    if objective is Objective.MAKESPAN and params.lns:
-        return _solve_makespan_lns(problem, params, incumbent, rule_value, t0)
     flexible = portfolio.applies_flexible(problem, params)
     if objective is Objective.MAKESPAN and (flexible or portfolio.applies(problem, params)):
         search = portfolio.solve_flexible_makespan if flexible else portfolio.solve_makespan
@@ -221,33 +218,6 @@ def solve(
         )
     status = SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE
     return _plan(problem, objective, sched, value, bound, status, t0, rule_value, notes)
-
-
-def _solve_makespan_lns(
-    problem: Problem, params: SolveParams, incumbent: Schedule, rule_value: int, t0: float
-) -> Plan:
-    """Full model first (bound, and closes easy instances), then LNS on the incumbent until the deadline."""
-    deadline = t0 + params.time_limit_s
-    full_s = max(0.5, params.full_model_share * (deadline - time.perf_counter()))
-    sched, _, bound, optimal = run(
-        problem,
-        Objective.MAKESPAN,
-        params,
-        incumbent=incumbent,
-        horizon=incumbent.makespan,
-        time_limit_s=full_s,
-    )
-    bound = max(bound, makespan_lower_bound(problem) if not problem.frozen else 0)
-    if sched is not None and sched.makespan <= incumbent.makespan and not check_schedule(problem, sched):
-        incumbent = sched
-    notes = [f"full model {full_s:.1f}s"]
-    if not optimal and incumbent.makespan > bound:
-        incumbent = improve_makespan(problem, incumbent, params, deadline, lower_bound=bound)
-        notes.append("then LNS")
-    status = SolveStatus.OPTIMAL if optimal or incumbent.makespan <= bound else SolveStatus.FEASIBLE
-    return _plan(
-        problem, Objective.MAKESPAN, incumbent, incumbent.makespan, bound, status, t0, rule_value, notes
-    )
 
 
 def _plan(
