@@ -23,7 +23,6 @@ from plantloop.mes.masterdata import load_reference_plant
 from plantloop.mes.masterdata.schema import PlantDefinition
 from plantloop.optimize.maintenance.spares import InMemorySparePartStock, Kit, PartPolicy
 from plantloop.optimize.maintenance.watch import PredictiveMaintenanceWatcher
-from plantloop.optimize.quality.actions import ActionConfig
 from plantloop.optimize.quality.rca_data import parameter_specs_from_plant
 from plantloop.optimize.quality.watch import QualityWatchConfig, QualityWatcher
 from plantloop.sim.policies import Policy, fifo_rule
@@ -55,10 +54,8 @@ def pdm_watcher(plant: PlantDefinition | None = None) -> PredictiveMaintenanceWa
 
 
 def quality_watcher(plant: PlantDefinition) -> QualityWatcher:
-    """The quality watcher with the plant's shift calendar, work centers and specification limits.
-
-    It does not hold produced lots on the twin: the twin quarantines purchased lots only (its work in
-    progress has no rework or scrap decision to take a held lot out of the flow)."""
+    """The quality watcher with the plant's shift calendar, work centers and specification limits (it holds
+    a suspect supplier lot and the lots made from it; the twin's review board dispositions those)."""
     from plantloop.dataplatform.live.shifts import shift_at
 
     def shift_of(at: datetime) -> str | None:
@@ -66,7 +63,7 @@ def quality_watcher(plant: PlantDefinition) -> QualityWatcher:
         return instance.shift_id if instance else None
 
     return QualityWatcher(
-        QualityWatchConfig(actions=ActionConfig(hold_downstream=False)),
+        QualityWatchConfig(),
         shift_of=shift_of,
         work_center_of={e.id: wc.id for wc in plant.work_centers.values() for e in wc.equipment},
         specs=parameter_specs_from_plant(plant),

@@ -100,9 +100,9 @@ class EquipmentProcess:
 
     def _eligible(self, op: SimOperation) -> bool:
         wo = op.work_order
-        if op.index > 0 and wo.operations[op.index - 1].state is not OpState.DONE:
+        if wo.held or (op.index > 0 and wo.operations[op.index - 1].state is not OpState.DONE):
             return False
-        if any(child.completed_s is None for child, _ in op.child_needs):
+        if any(child.completed_s is None or child.held for child, _ in op.child_needs):
             return False
         inv = self.plant.inventory
         return all(inv.on_hand(mat) >= qty - 1e-9 for mat, qty in op.purchased_needs)
@@ -203,7 +203,7 @@ class EquipmentProcess:
         op.state = OpState.DONE
         op.completed_s = env.now
         op.qty_good, op.qty_scrap = good, scrap
-        op.scrap_cause = outcome.cause if scrap else None
+        op.scrap_by_cause = outcome.scrap_by_cause
         m.last_family, m.last_material = wo.family, wo.material_id
         if op.operator_id:
             plant.busy_operators.discard(op.operator_id)

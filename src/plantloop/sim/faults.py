@@ -110,6 +110,10 @@ class FailureModel:
 _DEFECT_BY_MATERIAL_PREFIX = {"CP-MOTOR": "D-NOISE", "RM-SS": "D-LEAK", "RM-": "D-CRACK", "CP-": "D-ELEC"}
 
 
+#: Scrap causes in the order a unit hit by several is attributed (assignable causes before the base rate).
+CAUSE_ORDER = ("lot", "drift", "machine", "shift", "base")
+
+
 @dataclass(frozen=True)
 class QualityOutcome:
     qty_scrap: int
@@ -117,7 +121,10 @@ class QualityOutcome:
     parameters: dict[str, float]
     qty_inspected: int
     qty_defective: int
+    #: the cause of most of the scrap (its defect code is the one reported)
     cause: str | None
+    #: scrapped units per cause (ground truth)
+    scrap_by_cause: dict[str, int] = field(default_factory=dict)
 
 
 class QualityModel:
@@ -126,7 +133,7 @@ class QualityModel:
     def __init__(self, plant: PlantDefinition, config: ScenarioConfig, calendar: SimCalendar) -> None:
         f = config.faults
         pick = rng_stream(config.seed, "quality-plan")
-        self._rng = rng_stream(config.seed, "quality")
+        self._seed = config.seed
         self._f = f
         self._calendar = calendar
         codes = [d.code for d in plant.defect_codes] or ["DEFECT"]
@@ -264,21 +271,33 @@ class QualityModel:
             return 0.0
         return (t - self.drift_start_s) / self.drift_ramp_s * half_width
 
+    def _stream(self, op: SimOperation, purpose: str) -> np.random.Generator:
+        return rng_stream(self._seed, f"quality:{op.id}:{purpose}")
+
     def outcome(self, op: SimOperation, equipment_id: str, start_s: float, end_s: float) -> QualityOutcome:
-        f, rng = self._f, self._rng
+        """Each unit of ``op`` fails independently from each active cause. The random numbers are drawn
+        per operation, cause and unit (common random numbers): the same operation of the same seed meets
+        the same luck under every policy, so two policies' scrap differs by what they changed — which
+        causes were active — and not by a reshuffled draw. A unit hit by several causes is scrapped once,
+        attributed to the first of them in ``CAUSE_ORDER``; inspection samples the operation's first units."""
+        f = self._f
         causes: dict[str, tuple[float, str]] = {}
-        base = f.base_defect_p * (f.scrap_machine_factor if equipment_id == self.scrap_equipment else 1.0)
-        causes["base" if equipment_id != self.scrap_equipment else "machine"] = (
+        on_scrap_machine = equipment_id == self.scrap_equipment
+        base = f.base_defect_p * (f.scrap_machine_factor if on_scrap_machine else 1.0)
+        causes["machine" if on_scrap_machine else "base"] = (
             base,
-            "D-CRACK" if equipment_id == self.scrap_equipment else str(rng.choice(self._codes)),
+            "D-CRACK" if on_scrap_machine else str(self._stream(op, "code").choice(self._codes)),
         )
         params: dict[str, float] = {}
         mid_s = (start_s + end_s) / 2
         out_of_spec = False
+        noise = self._stream(op, "parameters")
         for p in op.spec.parameters:
             half = max(p.usl - p.target, 1e-9)
             mean = (
-                p.target + self.drift_offset(equipment_id, mid_s, half) + rng.normal(0, (p.usl - p.lsl) / 12)
+                p.target
+                + self.drift_offset(equipment_id, mid_s, half)
+                + noise.normal(0, (p.usl - p.lsl) / 12)
             )
             params[p.name] = round(float(mean), 3)
             out_of_spec = out_of_spec or not p.lsl <= mean <= p.usl
@@ -289,13 +308,19 @@ class QualityModel:
         tainted = op.work_order.tainted_by
         if tainted:
             causes["lot"] = (f.bad_lot_defect_p, self.bad_lot_defect_code(tainted))
-        p_total = min(0.9, sum(p for p, _ in causes.values()))
-        qty = op.qty_in
-        scrap = int(rng.binomial(qty, p_total)) if qty > 0 else 0
-        names = list(causes)
-        weights = np.array([causes[n][0] for n in names])
-        cause = names[int(rng.choice(len(names), p=weights / weights.sum()))] if weights.sum() > 0 else None
+        qty = max(int(op.qty_in), 0)
+        hit_by = np.full(qty, -1, dtype=np.int8)  # index into CAUSE_ORDER of the cause that scraps each unit
+        for i, name in enumerate(CAUSE_ORDER):
+            if name in causes and qty:
+                hits = (self._stream(op, name).random(qty) < causes[name][0]) & (hit_by < 0)
+                hit_by[hits] = i
+        scrapped = hit_by >= 0
+        scrap = int(scrapped.sum())
         n_insp = min(qty, 20) if op.spec.inspection else 0
-        defective = int(rng.binomial(n_insp, p_total)) if n_insp > 0 else 0
+        defective = int(scrapped[:n_insp].sum())
+        counts = np.bincount(hit_by[scrapped], minlength=len(CAUSE_ORDER)) if scrap else None
+        by_cause = {CAUSE_ORDER[i]: int(n) for i, n in enumerate(counts) if n} if counts is not None else {}
+        # one defect code per completion (as the MES records it): the cause with the biggest share
+        cause = CAUSE_ORDER[int(np.argmax(counts))] if counts is not None else None
         code = causes[cause][1] if cause and (scrap or defective) else None
-        return QualityOutcome(scrap, code, params, n_insp, defective, cause)
+        return QualityOutcome(scrap, code, params, n_insp, defective, cause, by_cause)

@@ -44,9 +44,12 @@ class Kpis(BaseModel):
     mean_tardiness_h: float
     throughput_units: int
     scrap_rate: float
-    #: scrapped units by the injected cause they are attributed to (ground truth; one cause per operation,
-    #: drawn in proportion to the causes' defect probabilities when several were active)
+    #: scrapped units by the injected cause that scrapped them (ground truth; a unit hit by several causes
+    #: counts once, for the first in ``faults.CAUSE_ORDER``)
     scrap_by_cause: dict[str, int]
+    #: produced lots held and dispositioned by the twin's review board, and units reworked (``mrb.py``)
+    lots_reviewed: int
+    reworked_units: int
     unplanned_downtime_h: float
     planned_downtime_h: float
     planned_operation_h: float
@@ -155,6 +158,8 @@ def compute_kpis(
         throughput_units=sum(wo.qty_good for wo in completed),
         scrap_rate=_ratio(scrap, produced),
         scrap_by_cause=_scrap_by_cause(done_ops),
+        lots_reviewed=sum(r.released_s is not None for r in plant.records.reviews),
+        reworked_units=sum(r.reworked_units for r in plant.records.reviews),
         unplanned_downtime_h=_hours(_clipped(downtime, "BRK", until)),
         planned_downtime_h=_hours(_clipped(downtime, "PM", until)),
         planned_operation_h=_hours(planned_operation),
@@ -182,6 +187,5 @@ def compute_kpis(
 def _scrap_by_cause(done_ops: list[SimOperation]) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for op in done_ops:
-        if op.qty_scrap:
-            counts[op.scrap_cause or "unknown"] += op.qty_scrap
+        counts.update(op.scrap_by_cause)
     return dict(sorted(counts.items()))

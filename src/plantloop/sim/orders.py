@@ -48,8 +48,8 @@ class SimOperation:
     qty_in: int = 0
     qty_good: int = 0
     qty_scrap: int = 0
-    #: The injected cause the scrap is attributed to (ground truth: base, machine, drift, shift, lot).
-    scrap_cause: str | None = None
+    #: Scrapped units per injected cause (ground truth: base, machine, drift, shift, lot).
+    scrap_by_cause: dict[str, int] = field(default_factory=dict)
     started_s: float | None = None
     completed_s: float | None = None
     setup_s: float = 0.0
@@ -79,6 +79,8 @@ class SimWorkOrder:
     qty_good: int = 0
     #: Consumed a bad supplier lot (directly or through a child's lot).
     tainted_by: str | None = None
+    #: Its lot is on hold in the MES: no operation starts and nobody consumes the lot (see ``mrb.py``).
+    held: bool = False
 
     @property
     def is_top_level(self) -> bool:

@@ -34,6 +34,7 @@ from plantloop.sim.events import shop_floor_event
 from plantloop.sim.faults import FailureModel, FaultRecord, FaultType, GroundTruth, Life, QualityModel
 from plantloop.sim.gateway import MesGateway
 from plantloop.sim.materials import Inventory, PurchaseOrder, StockLot
+from plantloop.sim.mrb import Review, held_work_order, hold
 from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder, explode
 from plantloop.sim.policies import PlantSnapshot, Policy
 from plantloop.sim.scenario import ScenarioConfig, rng_stream
@@ -76,6 +77,8 @@ class PlantRecords:
     downtime: list[Interval] = field(default_factory=list)
     bad_lot: tuple[StockLot, FaultRecord] | None = None
     bad_lot_consumers: list[str] = field(default_factory=list)
+    #: held produced lots and what the review board decided (see ``mrb.py``)
+    reviews: list[Review] = field(default_factory=list)
 
 
 class Plant:
@@ -167,7 +170,8 @@ class Plant:
     # ---- commands from the loop: the plant reacts as a real one would -------------------------------
     def submit(self, command: Command) -> Any:
         """Send a command someone decided on (a hook, the decision layer) and carry it out on the floor:
-        a held purchased lot is quarantined, a maintenance order is queued for its machine."""
+        a held purchased lot is quarantined, a held produced lot stops its order until the review board has
+        dispositioned it, a maintenance order is queued for its machine."""
         result = self.send(command)
         self.carry_out(command)
         return result
@@ -176,7 +180,11 @@ class Plant:
         """React on the floor to a command the MES already has (sent by :meth:`submit`, or by the decision
         layer straight to the MES — see ``SimRun.carry_out_later``)."""
         if isinstance(command, HoldLot):
-            self.inventory.hold(command.lot_id)
+            wo = held_work_order(self, command.lot_id)
+            if wo is not None:
+                hold(self, wo, command.lot_id)
+            else:
+                self.inventory.hold(command.lot_id)
         elif isinstance(command, ReleaseLot):
             if self.inventory.release(command.lot_id) is not None:
                 self.wake_all()

@@ -94,6 +94,12 @@ class ScenarioConfig(_Config):
         default=None, gt=0, description="Re-read dispatch lists this often (for lists published by others)."
     )
     pm_duration_h: float = Field(default=0.5, gt=0)
+    mrb_review_h: float = Field(
+        default=2.0, ge=0, description="A held produced lot waits this long for its review (see sim/mrb.py)."
+    )
+    rework_min_per_unit: float = Field(
+        default=2.0, ge=0, description="Replacing a suspect component, per unit (rework bench, off-machine)."
+    )
     # ---- telemetry ----
     telemetry_hz: float = Field(default=1.0, ge=0, le=100)
     telemetry_chunk_s: int = Field(default=3600, gt=0)

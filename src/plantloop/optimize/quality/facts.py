@@ -37,6 +37,8 @@ class LotFact:
     work_order_id: str | None = None
     created_at: datetime | None = None
     held: bool = False
+    #: Released after a hold: someone reviewed it and decided (a disposition); not to be held again.
+    dispositioned: bool = False
 
 
 @dataclass(slots=True)

@@ -119,6 +119,7 @@ class QualityLedger:
     def set_hold(self, lot_id: str, held: bool) -> None:
         lot = self.lots.get(lot_id)
         if lot is not None:
+            lot.dispositioned = lot.dispositioned or (lot.held and not held)
             lot.held = held
             self.version += 1
 

@@ -313,7 +313,8 @@ class QualityWatcher:
             return []
         result = rank_causes(observations, permutations=cfg.permutations)
         self.analyses.append(result)
-        held = {lot.lot_id for lot in self.ledger.lots.values() if lot.held}
+        # on hold, or released by whoever reviewed the hold: not proposed again
+        held = {lot.lot_id for lot in self.ledger.lots.values() if lot.held or lot.dispositioned}
         proposals = self._keep(
             propose_actions(result, now, config=cfg.actions, tracer=self.tracer, held=held), now
         )

@@ -131,3 +131,16 @@ def test_shop_floor_commands_fold_into_the_same_facts_with_child_orders_named_by
     assert (child.material_id, child.parent_work_order_id) == ("SA-X", "WO-2")
     assert ledger.top_work_order("WO-2~SA-X") == "WO-2"
     assert ledger.lots["PL-1"].held
+
+
+def test_a_lot_released_after_a_hold_is_known_as_dispositioned() -> None:
+    ledger = QualityLedger()
+    apply_command(ledger, c.StartOperation(at=T0, operation_id="WO-3/010", equipment_id="WD-01"), T0)
+    apply_command(ledger, c.ConsumeMaterial(at=T0, operation_id="WO-3/010", lot_id="PL-2", qty=1), T0)
+    lot = ledger.lots["LOT-WO-3"]
+    apply_command(ledger, c.ReleaseLot(at=T0, lot_id="LOT-WO-3", reason="never held"), T0)
+    assert not lot.dispositioned  # a release without a hold decides nothing
+    apply_command(ledger, c.HoldLot(at=T0, lot_id="LOT-WO-3", reason="suspect"), T0)
+    assert lot.held and not lot.dispositioned
+    apply_event(ledger, "LotReleased", {"lot_id": "LOT-WO-3", "reason": "review: rework"}, T0)
+    assert not lot.held and lot.dispositioned  # the watcher does not propose to hold it again

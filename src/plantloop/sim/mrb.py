@@ -1,0 +1,129 @@
+"""The twin's material review board: what the floor does with a produced lot put on hold.
+
+A hold on a produced lot — work in progress, or a finished subassembly nobody has consumed yet — stops its
+work order in the MES: the MES refuses to start its next operation and to consume the lot. Somebody then
+reviews the lot and decides what to do with it (the disposition). The twin's review board does that
+``ScenarioConfig.mrb_review_h`` after the hold, once no operation of the order is running:
+
+- **rework** when the order used a bad supplier lot (directly or through a component lot): the suspect
+  component is replaced in every unit still in the flow, with good stock taken first-in first-out (the twin
+  waits for it if none is on hand). The MES records the replacement as a consumption by the operation that
+  brought the component in, so genealogy shows both lots. It takes ``rework_min_per_unit`` per unit on a
+  rework bench (off the machines: it costs time and material, not capacity). The later operations no longer
+  carry the bad lot's defect rate; the units already scrapped stay scrapped.
+- **use as is** otherwise: nothing was wrong with it.
+
+Then the lot is released (``ReleaseLot``) and the order goes on. Every review is kept in
+``PlantRecords.reviews`` (``Kpis.lots_reviewed``, ``Kpis.reworked_units``).
+
+A held *purchased* lot is the inventory's business (``materials.py``): quarantined and replaced by the
+reorder rule, never released by the twin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from plantloop.mes.domain.commands import ConsumeMaterial, ReleaseLot
+from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder, produced_lot_id
+
+if TYPE_CHECKING:
+    from plantloop.sim.plant import Plant
+
+#: How often a review waiting for a running operation or for replacement stock looks again.
+RECHECK_S = 900.0
+
+
+@dataclass
+class Review:
+    lot_id: str
+    work_order_id: str
+    held_s: float
+    released_s: float | None = None
+    outcome: str | None = None  # "rework" | "use_as_is"
+    reworked_units: int = 0
+    component_material_id: str | None = None
+
+
+def held_work_order(plant: Plant, lot_id: str) -> SimWorkOrder | None:
+    """The twin's work order whose produced lot is ``lot_id`` (``None`` for a purchased or unknown lot)."""
+    if not lot_id.startswith(produced_lot_id("")):
+        return None
+    wo_id = lot_id[len(produced_lot_id("")) :]
+    return next((wo for wo in plant.records.work_orders if wo.id == wo_id), None)
+
+
+def hold(plant: Plant, wo: SimWorkOrder, lot_id: str) -> None:
+    """Stop ``wo`` on the floor and put its lot before the review board."""
+    if wo.held:
+        return
+    wo.held = True
+    review = Review(lot_id, wo.id, plant.env.now)
+    plant.records.reviews.append(review)
+    plant.env.process(_review(plant, wo, review))
+
+
+def units_in_flow(wo: SimWorkOrder) -> int:
+    """Good units of the order so far: its last completed operation's output (0 before the first)."""
+    done = [op for op in wo.operations if op.state is OpState.DONE]
+    return int(done[-1].qty_good) if done else 0
+
+
+def component_use(wo: SimWorkOrder, material_id: str) -> tuple[SimOperation, float] | None:
+    """The operation of ``wo`` that brought ``material_id`` in (itself or inside a component lot) and the
+    quantity of it per unit of ``wo``."""
+    for op in wo.operations:
+        for mat, qty in op.purchased_needs:
+            if mat == material_id:
+                return op, qty / wo.qty
+    for op in wo.operations:
+        for child, qty in op.child_needs:
+            inner = component_use(child, material_id)
+            if inner is not None:
+                return op, inner[1] * qty / wo.qty
+    return None
+
+
+def _review(plant: Plant, wo: SimWorkOrder, review: Review) -> Generator[Any, Any, None]:
+    env, config = plant.env, plant.config
+    yield env.timeout(config.mrb_review_h * 3600.0)
+    while any(op.state is OpState.RUNNING for op in wo.operations):
+        yield env.timeout(RECHECK_S)
+    material = wo.tainted_by
+    use = component_use(wo, material) if material else None
+    units = units_in_flow(wo)
+    if material is None or use is None or units == 0:
+        review.outcome = "use_as_is"
+    else:
+        op, per_unit = use
+        qty = round(units * per_unit, 6)
+        while plant.inventory.on_hand(material) < qty - 1e-9:
+            yield env.timeout(RECHECK_S)
+        plant.inventory.require(material, qty)
+        for lot, used in plant.inventory.consume(material, qty):
+            if round(used, 6) > 0:
+                plant.send(
+                    ConsumeMaterial(
+                        at=plant.now_at, operation_id=op.id, lot_id=lot.lot_id, qty=round(used, 6)
+                    )
+                )
+        plant.reorder(material)
+        yield env.timeout(units * config.rework_min_per_unit * 60.0)
+        wo.tainted_by = None
+        review.outcome = "rework"
+        review.reworked_units = units
+        review.component_material_id = material
+    plant.send(
+        ReleaseLot(
+            at=plant.now_at,
+            lot_id=review.lot_id,
+            reason=f"review: {review.outcome}"
+            + (f", {material} replaced in {review.reworked_units} units" if review.reworked_units else ""),
+            issued_by="mrb",
+        )
+    )
+    wo.held = False
+    review.released_s = env.now
+    plant.wake_all()

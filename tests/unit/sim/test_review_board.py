@@ -1,0 +1,157 @@
+"""The twin's review board (``sim/mrb.py``) and its common random numbers for quality (``faults.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from plantloop.mes.domain.commands import Command, ConsumeMaterial, HoldLot, ReleaseLot
+from plantloop.mes.masterdata import PlantDefinition
+from plantloop.optimize.proposals import Proposal
+from plantloop.sim.faults import FaultType, QualityModel
+from plantloop.sim.gateway import RecordingGateway
+from plantloop.sim.orders import OpState, produced_lot_id
+from plantloop.sim.policies import Policy, fifo_rule
+from plantloop.sim.run import SimResult, run_simulation
+from plantloop.sim.scenario import FaultConfig, scenario
+
+BAD_LOT_ONLY = FaultConfig(
+    machine_failures=False,
+    parameter_drift=False,
+    bad_shift=False,
+    scrap_machine=False,
+    bad_lot_material_id="CP-CORD",
+    bad_lot_defect_p=0.3,
+)
+HOLD_AT = timedelta(hours=30)
+
+
+class HoldAt:
+    """Holds, once, the produced lots of the work orders that consumed ``suspect`` (as a quality engineer
+    would after a trace), plus ``clean_extra`` other started orders that did not."""
+
+    name = "hold-at"
+    tick_s = 3600.0
+
+    def __init__(self, suspect: str, clean_extra: int = 1) -> None:
+        self.suspect, self.clean_extra = suspect, clean_extra
+        self.started: list[str] = []
+        self.users: set[str] = set()
+        self.first_at: datetime | None = None
+        self.done = False
+        self.held: list[str] = []
+        self.held_users: set[str] = set()  # the users at the hold (the suspect lot itself is not held here)
+
+    def observe(self, command: Command) -> None:
+        self.first_at = self.first_at or command.at
+        if isinstance(command, ConsumeMaterial) and command.lot_id == self.suspect:
+            self.users.add(command.operation_id.split("/")[0])
+        elif type(command).__name__ == "StartOperation":
+            wo = command.operation_id.split("/")[0]  # type: ignore[attr-defined]
+            if wo not in self.started:
+                self.started.append(wo)
+
+    def telemetry(self, *args: Any) -> None:
+        pass
+
+    def tick(self, now_at: datetime) -> Sequence[Proposal]:
+        if self.done or self.first_at is None or now_at - self.first_at < HOLD_AT:
+            return []
+        self.done = True
+        clean = [wo for wo in self.started if wo not in self.users and "~" not in wo][: self.clean_extra]
+        self.held_users = set(self.users)
+        self.held = sorted(self.users) + clean
+        holds = tuple(HoldLot(at=now_at, lot_id=produced_lot_id(wo), reason="test") for wo in self.held)
+        return [Proposal(kind="lot_hold", subject="test", commands=holds, title="hold")]
+
+
+@pytest.fixture(scope="module")
+def runs(reference_plant: PlantDefinition) -> tuple[SimResult, SimResult, RecordingGateway, HoldAt]:
+    config = scenario(days=4, seed=8, faults=BAD_LOT_ONLY)
+    plain = run_simulation(config, plant=reference_plant)
+    bad = next(f for f in plain.ground_truth.faults if f.type is FaultType.BAD_SUPPLIER_LOT)
+    hook = HoldAt(bad.target)
+    gateway = RecordingGateway(reference_plant)
+    held = run_simulation(
+        config, gateway, plant=reference_plant, policy=Policy("hold-test", fifo_rule, hooks=[hook])
+    )
+    return plain, held, gateway, hook
+
+
+def test_a_held_work_order_waits_for_its_review_then_is_reworked_and_released(
+    runs: tuple[SimResult, SimResult, RecordingGateway, HoldAt],
+) -> None:
+    _, result, gateway, hook = runs
+    assert hook.held_users, "the bad lot was used before the hold"
+    reviews = {r.work_order_id: r for r in result.plant.records.reviews}
+    assert set(reviews) == set(hook.held)
+    review_s = result.config.mrb_review_h * 3600
+    for wo in result.plant.records.work_orders:
+        review = reviews.get(wo.id)
+        if review is None:
+            continue
+        assert review.released_s is not None and review.released_s >= review.held_s + review_s
+        assert not wo.held
+        for op in wo.operations:  # the MES refuses to start a held order's work; the twin waits
+            assert op.started_s is None or not review.held_s <= op.started_s < review.released_s
+        after = [op for op in wo.operations if op.started_s is not None and op.started_s >= review.released_s]
+        assert all("lot" not in op.scrap_by_cause for op in after)
+        if wo.id in hook.held_users:
+            assert review.outcome == "rework" and review.component_material_id == "CP-CORD"
+            assert review.reworked_units > 0 and wo.tainted_by is None
+        else:
+            assert review.outcome == "use_as_is" and review.reworked_units == 0
+    assert result.kpis.lots_reviewed == len(hook.held)
+    assert result.kpis.reworked_units == sum(r.reworked_units for r in reviews.values())
+    releases = [c for c in gateway.commands if isinstance(c, ReleaseLot)]
+    assert sorted(c.lot_id for c in releases) == sorted(produced_lot_id(w) for w in hook.held)
+    # the replacement component is in the MES's genealogy: consumed by the operation that used the bad lot
+    replaced = [
+        c
+        for c in gateway.commands
+        if isinstance(c, ConsumeMaterial)
+        and c.at is not None
+        and c.at >= result.config.start_at + HOLD_AT
+        and c.lot_id != hook.suspect
+        and c.operation_id.split("/")[0] in hook.held_users
+        and c.lot_id.startswith("PL-CP-CORD")
+    ]
+    assert {c.operation_id.split("/")[0] for c in replaced} == {
+        w for w, r in reviews.items() if r.outcome == "rework"
+    }
+
+
+def test_the_review_removes_lot_scrap_the_plain_run_made(
+    runs: tuple[SimResult, SimResult, RecordingGateway, HoldAt],
+) -> None:
+    plain, held, _, hook = runs
+    lot_plain = plain.kpis.scrap_by_cause.get("lot", 0)
+    lot_held = held.kpis.scrap_by_cause.get("lot", 0)
+    assert lot_plain > 0 and lot_held < lot_plain
+    # the same operations met the same luck up to the hold: the base scrap hardly moved
+    base_plain, base_held = plain.kpis.scrap_by_cause["base"], held.kpis.scrap_by_cause["base"]
+    assert abs(base_plain - base_held) <= 0.1 * base_plain
+
+
+def test_quality_draws_are_common_random_numbers_per_operation_and_unit(
+    runs: tuple[SimResult, SimResult, RecordingGateway, HoldAt], reference_plant: PlantDefinition
+) -> None:
+    plain, _, _, _ = runs
+    model = QualityModel(reference_plant, plain.config, plain.plant.calendar)
+    op = next(o for o in plain.plant.ops.values() if o.state is OpState.DONE and o.qty_in >= 50)
+    machine = op.equipment_id or ""
+    start, end = op.started_s or 0.0, op.completed_s or 0.0
+    again = model.outcome(op, machine, start, end)
+    assert again == model.outcome(op, machine, start, end)  # no hidden state between calls
+    assert again.qty_scrap == op.qty_scrap and again.scrap_by_cause == op.scrap_by_cause
+    full = op.qty_in
+    op.qty_in = full // 2  # fewer units: the first half meets the same draws, so no more scrap than all
+    try:
+        half = model.outcome(op, machine, start, end)
+    finally:
+        op.qty_in = full
+    assert half.qty_scrap <= again.qty_scrap
+    assert half.parameters == again.parameters
