@@ -97,6 +97,9 @@ def run_one(seed: int, days: float, policy_name: str, scenario_name: str) -> dic
         "policy": policy_name,
         **{k: getattr(kpis, k) for k in KPIS},
         "orders_evaluated": kpis.orders_evaluated,
+        "scrap_by_cause": kpis.scrap_by_cause,
+        "lots_reviewed": kpis.lots_reviewed,
+        "reworked_units": kpis.reworked_units,
         "on_time_ceiling": round(on_time_ceiling(result), 4),
         "wall_s": round(time.perf_counter() - t0, 1),
     }
