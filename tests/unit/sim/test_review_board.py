@@ -127,7 +127,7 @@ def test_a_held_work_order_waits_for_its_review_then_is_reworked_and_released(
 def test_the_review_removes_lot_scrap_the_plain_run_made(
     runs: tuple[SimResult, SimResult, RecordingGateway, HoldAt],
 ) -> None:
-    plain, held, _, hook = runs
+    plain, held, _, _ = runs
     lot_plain = plain.kpis.scrap_by_cause.get("lot", 0)
     lot_held = held.kpis.scrap_by_cause.get("lot", 0)
     assert lot_plain > 0 and lot_held < lot_plain
