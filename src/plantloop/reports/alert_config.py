@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from plantloop.kernel.clock import Clock
 from plantloop.kernel.errors import InvalidInput
+from plantloop.reports.alert_store import AlertBacking
 from plantloop.reports.alerts import Alert, AlertEngine, AlertRule
 from plantloop.reports.channels import AlertNotifier, Channel, EmailChannel, WebhookChannel, WebhookFlavor
 from plantloop.reports.distribution import Mailer
@@ -108,13 +109,14 @@ def build_engine(
     mailer: Mailer | None = None,
     sender: str = "plantloop@localhost",
     ack_url: object = None,
+    backing: AlertBacking | None = None,
 ) -> tuple[AlertEngine, BackgroundNotifier | None]:
     """The engine with ``config``'s rules, pushing to its channels in the background (if any)."""
     channels = build_channels(config, mailer, sender)
     notifier = None
     if channels:
         notifier = BackgroundNotifier(AlertNotifier(channels, ack_url=ack_url))  # type: ignore[arg-type]
-    engine = AlertEngine(notifier, clock=clock)
+    engine = AlertEngine(notifier, clock=clock, backing=backing)
     for rule in config.rules:
         engine.put_rule(rule)
     return engine, notifier

@@ -10,8 +10,9 @@ Rules come in three kinds:
   resolves it, or (without one) acknowledging it does.
 
 At most one unresolved alert exists per rule × target; further breaches or events count as
-``occurrences`` on it. Every state change is appended to the history. Pushing to people is the
-notifier's job (:mod:`plantloop.reports.channels`); the engine calls it on open and resolve.
+``occurrences`` on it. Every state change is appended to the history, and written through to the backing
+when there is one (``alert_store.py``: a restart keeps alerts, acknowledgements and history). Pushing to
+people is the notifier's job (:mod:`plantloop.reports.channels`); the engine calls it on open and resolve.
 
 Errors: ``AlertNotFound`` (NotFound), ``AlertConflict`` (Conflict, e.g. acknowledging a resolved alert),
 ``InvalidAckToken`` (InvalidInput), ``InvalidInput`` for an inconsistent rule.
@@ -25,7 +26,7 @@ import time
 from collections import deque
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import jwt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -34,6 +35,9 @@ from plantloop.kernel.clock import Clock, SystemClock, ensure_utc
 from plantloop.kernel.envelope import EventEnvelope
 from plantloop.kernel.errors import Conflict, InvalidInput, NotFound
 from plantloop.kernel.ids import deterministic_id
+
+if TYPE_CHECKING:
+    from plantloop.reports.alert_store import AlertBacking
 
 
 class AlertNotFound(NotFound):
@@ -201,6 +205,7 @@ class AlertEngine:
         *,
         keep_resolved: int = 5_000,
         keep_history: int = 50_000,
+        backing: AlertBacking | None = None,
     ) -> None:
         self.notifier = notifier
         self.clock = clock or SystemClock()
@@ -215,6 +220,14 @@ class AlertEngine:
         self._pending_since: dict[Key, datetime] = {}
         self._windows: dict[Key, deque[tuple[datetime, float]]] = {}
         self._history: list[AlertTransition] = []
+        #: every state change is written through to it; what it holds is restored now (``alert_store.py``)
+        self.backing = backing
+        if backing is not None:
+            alerts, self._history = backing.load(keep_resolved, keep_history)
+            for alert in alerts:
+                self._alerts[alert.id] = alert
+                if alert.state is not AlertState.RESOLVED:
+                    self._open[(alert.rule_id, alert.target)] = alert.id
 
     # -- rules ----------------------------------------------------------------------------------
     def put_rule(self, rule: AlertRule) -> AlertRule:
@@ -382,17 +395,18 @@ class AlertEngine:
             AlertState.ACKNOWLEDGED: alert.acknowledged_at,
             AlertState.RESOLVED: alert.resolved_at,
         }[alert.state]
-        self._history.append(
-            AlertTransition(
-                alert_id=alert.id,
-                rule_id=alert.rule_id,
-                target=alert.target,
-                state=alert.state,
-                at=when or self.clock.now(),
-                by=by,
-                note=note,
-            )
+        transition = AlertTransition(
+            alert_id=alert.id,
+            rule_id=alert.rule_id,
+            target=alert.target,
+            state=alert.state,
+            at=when or self.clock.now(),
+            by=by,
+            note=note,
         )
+        if self.backing is not None:
+            self.backing.save(alert, transition)
+        self._history.append(transition)
         if alert.state is AlertState.RESOLVED:
             self._prune()
         return alert
@@ -401,8 +415,11 @@ class AlertEngine:
         resolved = [a for a in self._alerts.values() if a.state is AlertState.RESOLVED]
         if len(resolved) > self.keep_resolved:
             resolved.sort(key=lambda a: a.resolved_at or a.opened_at)
-            for old in resolved[: len(resolved) - self.keep_resolved]:
-                del self._alerts[old.id]
+            dropped = [old.id for old in resolved[: len(resolved) - self.keep_resolved]]
+            for alert_id in dropped:
+                del self._alerts[alert_id]
+            if self.backing is not None:
+                self.backing.forget(dropped)
         if len(self._history) > self.keep_history:
             del self._history[: len(self._history) - self.keep_history]
 

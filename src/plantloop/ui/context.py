@@ -22,6 +22,7 @@ from plantloop.api.sessions import SESSION_COOKIE
 from plantloop.bootstrap import Container
 from plantloop.kernel.errors import NotFound
 from plantloop.reports.alert_config import build_engine, load_alert_config
+from plantloop.reports.alert_store import SqlAlertBacking
 from plantloop.reports.alerts import AckTokens, AlertEngine
 from plantloop.reports.definitions import load_catalog
 from plantloop.reports.distribution import (
@@ -178,6 +179,7 @@ def build_context(
         mailer=mailer,
         sender=settings.smtp_sender,
         ack_url=ack_tokens.url,
+        backing=SqlAlertBacking(container.engine) if container.engine is not None else None,
     )
     prefs = PreferenceStore(settings.data_dir / "ui-preferences.json", Language.parse(settings.locale))
     ctx = UiContext(
