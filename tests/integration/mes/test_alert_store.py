@@ -12,20 +12,12 @@ import sqlalchemy as sa
 from plantloop.bootstrap import Container
 from plantloop.kernel.clock import FakeClock
 from plantloop.reports.alert_store import SqlAlertBacking, alerts_table, transitions_table
-from plantloop.reports.alerts import AlertEngine, AlertRule, AlertState, MetricSample, RuleKind
+from plantloop.reports.alerts import AlertEngine, AlertState, MetricSample
+from tests.unit.reports.test_alerts import TEMP
 
 Make = Callable[..., Container]
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-HOT = AlertRule(
-    id="spindle-hot",
-    name="Spindle too hot",
-    kind=RuleKind.THRESHOLD,
-    metric="spindle_temperature_c",
-    target="L1/*",
-    threshold=80.0,
-    clear_threshold=70.0,
-    duration_s=0,
-)
+HOT = TEMP.model_copy(update={"duration_s": 0})  # the unit tests' rule, opening at once
 
 
 def _engine(container: Container, **kwargs: int) -> AlertEngine:

@@ -10,6 +10,16 @@ from plantloop.sim.run import SimResult, run_simulation
 from plantloop.sim.scenario import FaultConfig, scenario
 from plantloop.sim.telemetry import CollectingSink
 
+#: Only a bad supplier lot of power cords (a strong one), so that its scrap stands out.
+BAD_LOT_ONLY = FaultConfig(
+    machine_failures=False,
+    parameter_drift=False,
+    bad_shift=False,
+    scrap_machine=False,
+    bad_lot_material_id="CP-CORD",
+    bad_lot_defect_p=0.3,
+)
+
 
 @pytest.fixture(scope="session")
 def recorded_run(reference_plant: PlantDefinition) -> tuple[SimResult, RecordingGateway]:

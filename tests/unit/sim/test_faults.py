@@ -11,6 +11,7 @@ from plantloop.sim.gateway import RecordingGateway
 from plantloop.sim.run import SimResult, run_simulation
 from plantloop.sim.scenario import FaultConfig, scenario
 from plantloop.sim.telemetry import CollectingSink
+from tests.unit.sim.conftest import BAD_LOT_ONLY
 
 
 def test_every_failure_is_preceded_by_rising_vibration_in_telemetry(
@@ -57,15 +58,7 @@ def test_the_bad_supplier_lot_is_received_recorded_and_raises_scrap_of_its_consu
     reference_plant: PlantDefinition,
 ) -> None:
     gateway = RecordingGateway(reference_plant)
-    quiet = FaultConfig(
-        machine_failures=False,
-        parameter_drift=False,
-        bad_shift=False,
-        scrap_machine=False,
-        bad_lot_material_id="CP-CORD",
-        bad_lot_defect_p=0.3,
-    )
-    result = run_simulation(scenario(days=4, seed=8, faults=quiet), gateway, plant=reference_plant)
+    result = run_simulation(scenario(days=4, seed=8, faults=BAD_LOT_ONLY), gateway, plant=reference_plant)
     lots = [f for f in result.ground_truth.faults if f.type is FaultType.BAD_SUPPLIER_LOT]
     assert len(lots) == 1
     lot = lots[0]

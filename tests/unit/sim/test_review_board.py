@@ -16,16 +16,9 @@ from plantloop.sim.gateway import RecordingGateway
 from plantloop.sim.orders import OpState, produced_lot_id
 from plantloop.sim.policies import Policy, fifo_rule
 from plantloop.sim.run import SimResult, run_simulation
-from plantloop.sim.scenario import FaultConfig, scenario
+from plantloop.sim.scenario import scenario
+from tests.unit.sim.conftest import BAD_LOT_ONLY
 
-BAD_LOT_ONLY = FaultConfig(
-    machine_failures=False,
-    parameter_drift=False,
-    bad_shift=False,
-    scrap_machine=False,
-    bad_lot_material_id="CP-CORD",
-    bad_lot_defect_p=0.3,
-)
 HOLD_AT = timedelta(hours=30)
 
 
