@@ -13,7 +13,8 @@ reviews the lot and decides what to do with it (the disposition). The twin's rev
   carry the bad lot's defect rate; the units already scrapped stay scrapped.
 - **use as is** otherwise: nothing was wrong with it.
 
-Then the lot is released (``ReleaseLot``) and the order goes on. Every review is kept in
+Then the lot is released (``ReleaseLot``) and the order goes on. A lot released in the MES before its review
+ends (someone decided sooner) is not released again. Every review is kept in
 ``PlantRecords.reviews`` (``Kpis.lots_reviewed``, ``Kpis.reworked_units``).
 
 A held *purchased* lot is the inventory's business (``materials.py``): quarantined and replaced by the
@@ -65,6 +66,18 @@ def hold(plant: Plant, wo: SimWorkOrder, lot_id: str) -> None:
     plant.env.process(_review(plant, wo, review))
 
 
+def released(plant: Plant, wo: SimWorkOrder) -> None:
+    """Someone released the lot in the MES before the review ended (e.g. from the web UI): the order goes
+    on, and the review stops without releasing it again."""
+    if not wo.held:
+        return
+    wo.held = False
+    for review in plant.records.reviews:
+        if review.work_order_id == wo.id and review.released_s is None:
+            review.released_s, review.outcome = plant.env.now, review.outcome or "released"
+    plant.wake_all()
+
+
 def units_in_flow(wo: SimWorkOrder) -> int:
     """Good units of the order so far: its last completed operation's output (0 before the first)."""
     done = [op for op in wo.operations if op.state is OpState.DONE]
@@ -89,8 +102,10 @@ def component_use(wo: SimWorkOrder, material_id: str) -> tuple[SimOperation, flo
 def _review(plant: Plant, wo: SimWorkOrder, review: Review) -> Generator[Any, Any, None]:
     env, config = plant.env, plant.config
     yield env.timeout(config.mrb_review_h * 3600.0)
-    while any(op.state is OpState.RUNNING for op in wo.operations):
+    while review.released_s is None and any(op.state is OpState.RUNNING for op in wo.operations):
         yield env.timeout(RECHECK_S)
+    if review.released_s is not None:
+        return  # released in the MES meanwhile
     material = wo.tainted_by
     use = component_use(wo, material) if material else None
     units = units_in_flow(wo)
@@ -99,8 +114,10 @@ def _review(plant: Plant, wo: SimWorkOrder, review: Review) -> Generator[Any, An
     else:
         op, per_unit = use
         qty = round(units * per_unit, 6)
-        while plant.inventory.on_hand(material) < qty - 1e-9:
+        while review.released_s is None and plant.inventory.on_hand(material) < qty - 1e-9:
             yield env.timeout(RECHECK_S)
+        if review.released_s is not None:
+            return
         plant.inventory.require(material, qty)
         for lot, used in plant.inventory.consume(material, qty):
             if round(used, 6) > 0:
@@ -115,6 +132,8 @@ def _review(plant: Plant, wo: SimWorkOrder, review: Review) -> Generator[Any, An
         review.outcome = "rework"
         review.reworked_units = units
         review.component_material_id = material
+        if review.released_s is not None:
+            return  # released meanwhile; the rework is done all the same
     plant.send(
         ReleaseLot(
             at=plant.now_at,

@@ -34,7 +34,7 @@ from plantloop.sim.events import shop_floor_event
 from plantloop.sim.faults import FailureModel, FaultRecord, FaultType, GroundTruth, Life, QualityModel
 from plantloop.sim.gateway import MesGateway
 from plantloop.sim.materials import Inventory, PurchaseOrder, StockLot
-from plantloop.sim.mrb import Review, held_work_order, hold
+from plantloop.sim.mrb import Review, held_work_order, hold, released
 from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder, explode
 from plantloop.sim.policies import PlantSnapshot, Policy
 from plantloop.sim.scenario import ScenarioConfig, rng_stream
@@ -186,7 +186,9 @@ class Plant:
             else:
                 self.inventory.hold(command.lot_id)
         elif isinstance(command, ReleaseLot):
-            if self.inventory.release(command.lot_id) is not None:
+            if (wo := held_work_order(self, command.lot_id)) is not None:
+                released(self, wo)
+            elif self.inventory.release(command.lot_id) is not None:
                 self.wake_all()
         elif isinstance(command, CreateMaintenanceOrder) and command.equipment_id in self.machines:
             self.maintenance_requests.setdefault(command.equipment_id, []).append(command)

@@ -148,3 +148,41 @@ def test_quality_draws_are_common_random_numbers_per_operation_and_unit(
         op.qty_in = full
     assert half.qty_scrap <= again.qty_scrap
     assert half.parameters == again.parameters
+
+
+class HoldThenRelease(HoldAt):
+    """Holds like :class:`HoldAt`, then releases every held lot an hour later (someone decided sooner)."""
+
+    def __init__(self, suspect: str) -> None:
+        super().__init__(suspect, clean_extra=1)
+        self.released = False
+
+    def tick(self, now_at: datetime) -> Sequence[Proposal]:
+        if (
+            self.done
+            and not self.released
+            and self.first_at
+            and now_at - self.first_at >= HOLD_AT + timedelta(hours=1)
+        ):
+            self.released = True
+            lots = tuple(ReleaseLot(at=now_at, lot_id=produced_lot_id(w), reason="test") for w in self.held)
+            return [Proposal(kind="lot_release", subject="test", commands=lots, title="release")]
+        return super().tick(now_at)
+
+
+def test_a_lot_released_before_its_review_ends_is_not_released_twice(
+    runs: tuple[SimResult, SimResult, RecordingGateway, HoldAt], reference_plant: PlantDefinition
+) -> None:
+    hook = HoldThenRelease(runs[3].suspect)
+    gateway = RecordingGateway(reference_plant)
+    config = scenario(days=4, seed=8, faults=BAD_LOT_ONLY)  # strict: the MES refuses a second release
+    result = run_simulation(
+        config, gateway, plant=reference_plant, policy=Policy("release-test", fifo_rule, hooks=[hook])
+    )
+    assert hook.released and hook.held
+    releases = [c for c in gateway.commands if isinstance(c, ReleaseLot)]
+    assert sorted(c.lot_id for c in releases) == sorted(produced_lot_id(w) for w in hook.held)
+    assert all(c.issued_by != "mrb" for c in releases)  # the review board released none of them
+    for review in result.plant.records.reviews:
+        assert review.released_s == review.held_s + 3600.0 and review.outcome == "released"
+    assert not any(wo.held for wo in result.plant.records.work_orders)
