@@ -17,7 +17,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-from plantloop.reports.alerts import Alert, AlertTransition
+from plantloop.reports.alert_model import Alert, AlertTransition
 
 
 class AlertBacking(Protocol):

@@ -53,7 +53,7 @@ def held_work_order(plant: Plant, lot_id: str) -> SimWorkOrder | None:
     if not lot_id.startswith(produced_lot_id("")):
         return None
     wo_id = lot_id[len(produced_lot_id("")) :]
-    return next((wo for wo in plant.records.work_orders if wo.id == wo_id), None)
+    return plant.work_orders.get(wo_id)
 
 
 def hold(plant: Plant, wo: SimWorkOrder, lot_id: str) -> None:

@@ -109,6 +109,7 @@ class Plant:
         self.dispatch_reads = 0
         self.rejected: list[dict[str, str]] = []
         self.ops: dict[str, SimOperation] = {}
+        self.work_orders: dict[str, SimWorkOrder] = {}
         self.waiting: dict[str, SimOperation] = {}
         self.machines: dict[str, Machine] = {}
         for wc in plant.work_centers.values():
@@ -341,6 +342,7 @@ class Plant:
             wo.sales_order_id = order.sales_order_id if wo.parent is None else None
             wo.rush = order.rush
             self.records.work_orders.append(wo)
+            self.work_orders[wo.id] = wo
             remaining = 0.0
             for op in reversed(wo.operations):
                 remaining += wo.qty * op.spec.run_time_s_per_unit / self.mean_speed[op.work_center_id]

@@ -65,6 +65,9 @@ class OperationView:
     parent_work_order_id: str | None = None
     #: running operations only: expected working seconds left (setup and run at standard speed)
     remaining_work_s: float | None = None
+    #: when a hold on the order's lot, or on a component lot it consumes, is expected to end (sim
+    #: seconds; 0 when nothing it needs is held)
+    held_until_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,8 @@ Open operations (not started) with their routing data and the component orders t
 operations with the expected working time left (standard times: the twin's random processing time is not
 known to anyone); machines with speed, last product and, when down, the expected end of the repair (the
 maintenance order's planned duration: MTTR, or the PM duration); and the shift calendar's working windows.
+An order whose lot is on hold, or that consumes a held component lot, is expected to go on when the review
+board is due to decide (``ScenarioConfig.mrb_review_h`` after the hold; later if that time has passed).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ SNAPSHOT_CALENDAR_S = 60 * 86_400.0
 def take_snapshot(plant: Plant) -> PlantSnapshot:
     """Open operations, running ones with their expected rest, machines with outages, the calendar."""
     views = []
+    held_until = _held_until(plant)
     for op in plant.waiting.values():
         wo = op.work_order
         prev_done = op.index == 0 or wo.operations[op.index - 1].state is OpState.DONE
@@ -51,6 +54,9 @@ def take_snapshot(plant: Plant) -> PlantSnapshot:
                 run_s_per_unit=spec.run_time_s_per_unit,
                 after_work_orders=tuple(c.id for c, _ in op.child_needs if c.completed_s is None),
                 parent_work_order_id=wo.parent.id if wo.parent is not None else None,
+                held_until_s=max(
+                    [held_until.get(wo.id, 0.0)] + [held_until.get(c.id, 0.0) for c, _ in op.child_needs]
+                ),
             )
         )
     now = plant.env.now
@@ -76,6 +82,18 @@ def take_snapshot(plant: Plant) -> PlantSnapshot:
         working_windows=_windows(plant, now, now + SNAPSHOT_CALENDAR_S),
         run_time_ratio=_run_time_ratio(plant),
     )
+
+
+def _held_until(plant: Plant) -> dict[str, float]:
+    """Held work order id → when its review is due to end (an overdue review: an hour from now)."""
+    now = plant.env.now
+    review_s = plant.config.mrb_review_h * 3600.0
+    out: dict[str, float] = {}
+    for review in plant.records.reviews:
+        if review.released_s is None:
+            due = review.held_s + review_s
+            out[review.work_order_id] = due if due > now else now + min(review_s, 3600.0)
+    return out
 
 
 def _run_time_ratio(plant: Plant) -> float:

@@ -186,3 +186,52 @@ def test_a_lot_released_before_its_review_ends_is_not_released_twice(
     for review in result.plant.records.reviews:
         assert review.released_s == review.held_s + 3600.0 and review.outcome == "released"
     assert not any(wo.held for wo in result.plant.records.work_orders)
+
+
+def test_the_schedulers_snapshot_expects_a_held_order_back_when_its_review_is_due(
+    runs: tuple[SimResult, SimResult, RecordingGateway, HoldAt], reference_plant: PlantDefinition
+) -> None:
+    from plantloop.optimize.scheduling.twin import shop_from_snapshot
+    from plantloop.sim.policies import PlantSnapshot
+
+    snapshots: list[PlantSnapshot] = []
+
+    def recording_fifo(snapshot: PlantSnapshot) -> list[Any]:
+        if any(v.held_until_s for v in snapshot.operations):
+            snapshots.append(snapshot)
+        return fifo_rule(snapshot)
+
+    hook = HoldAt(runs[3].suspect)
+    config = scenario(days=4, seed=8, faults=BAD_LOT_ONLY)
+    policy = Policy("snapshot-test", recording_fifo, publish_interval_s=1800.0, hooks=[hook])
+    result = run_simulation(config, RecordingGateway(reference_plant), plant=reference_plant, policy=policy)
+    assert snapshots, "a snapshot was taken while a lot was on hold"
+    reviews = {r.work_order_id: r for r in result.plant.records.reviews}
+    review_s = config.mrb_review_h * 3600
+    children = {
+        op.id: {c.id for c, _ in op.child_needs}
+        for wo in result.plant.records.work_orders
+        for op in wo.operations
+    }
+    for snapshot in snapshots:
+        open_reviews = {
+            w
+            for w, r in reviews.items()
+            if r.held_s <= snapshot.now_s and (r.released_s or 1e18) > snapshot.now_s
+        }
+        for view in snapshot.operations:
+            mine = open_reviews & ({view.work_order_id} | children[view.operation_id])
+            if not mine:
+                assert view.held_until_s == 0.0
+                continue
+            expected = max(reviews[w].held_s + review_s for w in mine)
+            assert view.held_until_s >= snapshot.now_s
+            assert view.held_until_s == expected or expected <= snapshot.now_s
+        # the scheduler does not plan a held order's work before its review is due to end
+        shop = shop_from_snapshot(snapshot)
+        op_key = {op_id: key for key, op_id in shop.operation_ids.items()}
+        for view in snapshot.operations:
+            if view.held_until_s > snapshot.now_s:
+                j, o = op_key[view.operation_id]
+                earliest = shop.problem.jobs[j].operations[o].earliest_start
+                assert shop.axis.to_seconds(earliest) >= view.held_until_s - snapshot.now_s - 1e-6

@@ -3,8 +3,9 @@ CP-SAT (policy ``aps``).
 
 On every call (order released, hourly, machine down or back) :class:`ApsDispatch` turns the plant
 snapshot into a :class:`ShopProblem` (``shop.py``: alternatives, setups, calendar, outages, component
-orders, running operations frozen), warm-starts from the previous plan carried forward (same equipment,
-same order) or the best dispatching rule, solves for on-time delivery then lead time within a
+orders, held lots expected back after their review, running operations frozen), warm-starts from the
+previous plan carried forward (same equipment, same order) or the best dispatching rule, solves for
+on-time delivery then lead time within a
 *deterministic* work limit on one worker with a fixed seed — so the same seed gives the same run on any
 machine — and returns the plan as pinned dispatch lists. Each call's figures are kept in ``history``.
 """
@@ -73,6 +74,8 @@ def shop_from_snapshot(
                 started_on=view.equipment_id if running else None,
                 remaining_s=view.remaining_work_s,
                 after_work_orders=view.after_work_orders,
+                # a held lot goes on when its review is due to end
+                earliest_s=max(0.0, view.held_until_s - now),
             )
         )
     machines = [
