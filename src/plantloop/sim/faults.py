@@ -14,7 +14,7 @@ scrap rate ends (:meth:`QualityModel.maintained`); the ground-truth record gets 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -121,10 +121,16 @@ class QualityOutcome:
     parameters: dict[str, float]
     qty_inspected: int
     qty_defective: int
-    #: the cause of most of the scrap (its defect code is the one reported)
-    cause: str | None
     #: scrapped units per cause (ground truth)
     scrap_by_cause: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def cause(self) -> str | None:
+        """The cause of most of the scrap (its defect code is the one reported); a tie goes to the first in
+        ``CAUSE_ORDER``."""
+        if not self.scrap_by_cause:
+            return None
+        return max(CAUSE_ORDER, key=lambda c: self.scrap_by_cause.get(c, 0))
 
 
 class QualityModel:
@@ -320,7 +326,6 @@ class QualityModel:
         defective = int(scrapped[:n_insp].sum())
         counts = np.bincount(hit_by[scrapped], minlength=len(CAUSE_ORDER)) if scrap else None
         by_cause = {CAUSE_ORDER[i]: int(n) for i, n in enumerate(counts) if n} if counts is not None else {}
+        outcome = QualityOutcome(scrap, None, params, n_insp, defective, by_cause)
         # one defect code per completion (as the MES records it): the cause with the biggest share
-        cause = CAUSE_ORDER[int(np.argmax(counts))] if counts is not None else None
-        code = causes[cause][1] if cause and (scrap or defective) else None
-        return QualityOutcome(scrap, code, params, n_insp, defective, cause, by_cause)
+        return replace(outcome, defect_code=causes[outcome.cause][1]) if outcome.cause else outcome
