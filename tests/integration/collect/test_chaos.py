@@ -3,24 +3,19 @@ worker is SIGKILLed 3 times and the broker restarted once; nothing is lost, noth
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.benches import load_bench
 from tests.servers import MosquittoBroker
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "chaos_ingest.py"
 
 
 def _chaos_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("chaos_ingest", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("chaos_ingest")
 
 
 def test_killing_the_worker_and_restarting_the_broker_loses_and_doubles_nothing(

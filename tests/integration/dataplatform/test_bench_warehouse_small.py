@@ -3,8 +3,6 @@ big-screen queries give the same answers on DuckDB and PostgreSQL (so the timing
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -15,18 +13,12 @@ import psycopg
 import pytest
 
 from plantloop.mes.masterdata.schema import PlantDefinition
-
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "warehouse.py"
+from tests.benches import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_warehouse", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_warehouse"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("warehouse")
 
 
 def test_every_event_landed_at_the_target_rate_becomes_visible_in_the_live_metrics(

@@ -3,24 +3,16 @@ ceiling and the floor it prints bound what the policies reach, and the summary c
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "loop_schedule.py"
+from tests.benches import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_loop_schedule", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_loop_schedule"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("loop_schedule")
 
 
 def test_the_loop_bench_rows_respect_their_ceiling_and_floor_and_summarise(bench: ModuleType) -> None:
