@@ -1,4 +1,5 @@
-"""``plantloop schedule``: solve scheduling instances from files (JSSP / FJSP benchmark formats)."""
+"""``plantloop schedule``: solve scheduling instances from files (JSSP / FJSP benchmark formats), and follow
+a live MES, re-planning on its disruptions (``follow``)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,58 @@ def solve_file(
         table.add_row(str(j), "  ".join(f"M{m}@{s}" for m, s in ops))
     console.print(table)
     console.print(f"gap {plan.gap_pct:.2f}%  solve time {plan.solve_time_s:.2f}s")
+
+
+@schedule_app.command("follow")
+def follow(
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Wall seconds per re-plan.")] = 10.0,
+    workers: Annotated[int, typer.Option("--workers", help="CP-SAT workers.")] = 1,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between reads of the MES outbox.")] = 5.0,
+    plan_first: Annotated[
+        bool, typer.Option("--plan-first/--no-plan-first", help="Plan once at start, before any event.")
+    ] = True,
+    once: Annotated[bool, typer.Option("--once", help="Read the outbox once and exit (for cron).")] = False,
+) -> None:
+    """Follow the configured MES (``PLANTLOOP_DATABASE_URL``): on a machine down or back, a predicted
+    failure, a rush, changed or cancelled order, scrap, or a lot held or released, re-plan against the
+    dispatch lists in force and propose the plan as a SCHEDULE decision (published or sent for approval as
+    the approval policy says). Ctrl-C stops it."""
+    import time
+
+    from plantloop.bootstrap import build_container
+    from plantloop.kernel.settings import Settings
+    from plantloop.optimize.scheduling.live import LiveRescheduler
+
+    console = Console(stderr=True)
+    container = build_container(Settings())
+    live = LiveRescheduler(
+        container.queries,
+        container.outbox_reader,
+        container.decisions,
+        container.plant,
+        container.clock,
+        time_limit_s=time_limit,
+        num_workers=workers,
+    )
+    seen = 0
+    try:
+        if plan_first:
+            live.replan_now([])
+        while True:
+            live.poll()
+            for row in live.history[seen:]:
+                console.print(
+                    f"{row['at']} {','.join(row['trigger'])}: {row['open_orders']} orders, "
+                    f"{row.get('moved_ops', 0)} moved, decision {row.get('decision_status', '-')}"
+                )
+            seen = len(live.history)
+            if once:
+                return
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        container.close()
 
 
 def register(app: typer.Typer) -> None:

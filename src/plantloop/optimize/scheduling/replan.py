@@ -4,8 +4,9 @@ stable (only what must move moves).
 :func:`trigger_of` reads the MES outbox's events and names the reason to reschedule — machine down
 (``DowntimeStarted``), machine back (``DowntimeEnded``), predicted failure (a predictive
 ``MaintenanceOrderCreated``), rush order (``WorkOrderReleased`` … of priority ≤ 2, seen on
-``WorkOrderCreated``), order changed or cancelled, quantity scrapped (``OperationCompleted`` with scrap) —
-or ``None`` for events that do not change the plan. :func:`replan` re-solves a freshly built
+``WorkOrderCreated``), order changed or cancelled, quantity scrapped (``OperationCompleted`` with scrap),
+lot held or released (``LotHeld`` / ``LotReleased``: a held order leaves the plan, a released one comes
+back) — or ``None`` for events that do not change the plan. :func:`replan` re-solves a freshly built
 :class:`ShopProblem` against the previous plan (operation id → equipment and planned start): the previous
 plan carried forward is the warm start and the fallback, and the objective adds, per operation,
 |start − previous start| plus a machine-change cost (the mean operation duration), against the plant
@@ -46,6 +47,8 @@ class TriggerReason(Enum):
     ORDER_CHANGED = "order_changed"
     ORDER_CANCELLED = "order_cancelled"
     QTY_SCRAPPED = "qty_scrapped"
+    LOT_HELD = "lot_held"
+    LOT_RELEASED = "lot_released"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,11 @@ def trigger_of(event: EventEnvelope) -> Trigger | None:
         reason = TriggerReason.ORDER_CANCELLED
     elif event.type == "OperationCompleted" and int(p.get("qty_scrap", 0)) > 0:
         reason = TriggerReason.QTY_SCRAPPED
+    elif event.type == "LotHeld":
+        # a held produced lot stops its order; a held purchased lot is stock the plan cannot count on
+        reason = TriggerReason.LOT_HELD
+    elif event.type == "LotReleased":
+        reason = TriggerReason.LOT_RELEASED
     return None if reason is None else Trigger(reason, subject, event.occurred_at)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from plantloop.cli import schedule
+from plantloop.mes.masterdata import PlantDefinition
 
 
 def _app() -> typer.Typer:
@@ -56,3 +58,40 @@ def test_table_output_shows_the_makespan(bench_dir: Path) -> None:
     result = CliRunner().invoke(_app(), args)
     assert result.exit_code == 0
     assert "makespan 55" in result.output
+
+
+def test_follow_once_plans_a_real_sqlite_mes_and_its_lists_reach_the_mes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reference_plant: PlantDefinition
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from plantloop.bootstrap import build_container
+    from plantloop.kernel.settings import Settings
+    from plantloop.loop import DecisionKind
+    from plantloop.mes.domain import commands as c
+    from plantloop.optimize.scheduling.live import plan_in_force
+
+    url = f"sqlite:///{tmp_path / 'mes.sqlite'}"
+    container = build_container(Settings(database_url=url), plant=reference_plant)
+    due = datetime.now(UTC) + timedelta(days=2)
+    for n, material in enumerate(["P-KET-01", "P-FAN-01"]):
+        container.bus.handle(
+            c.CreateWorkOrder(work_order_id=f"WO-{n}", material_id=material, qty=20, due_at=due)
+        )
+        container.bus.handle(c.ReleaseWorkOrder(work_order_id=f"WO-{n}"))
+    assert not plan_in_force(container.queries, reference_plant)
+    container.close()
+    monkeypatch.setenv("PLANTLOOP_DATABASE_URL", url)
+    monkeypatch.setenv("PLANTLOOP_PLANT_FILE", str(Settings().plant_file))
+    result = CliRunner().invoke(_app(), ["schedule", "follow", "--once", "--time-limit", "5"])
+    assert result.exit_code == 0, result.output
+    assert "manual:" in result.output and "decision" in result.output
+    again = build_container(Settings(database_url=url), plant=reference_plant)
+    try:
+        planned = plan_in_force(again.queries, reference_plant)
+        orders = {op.split("/")[0] for op in planned}  # the two orders and their component orders
+        assert {"WO-0", "WO-1"} <= orders and all(o.startswith(("WO-0", "WO-1")) for o in orders)
+        decisions = again.decisions.list(kind=DecisionKind.SCHEDULE)
+        assert [d.proposed_by for d in decisions] == ["rescheduler"]
+    finally:
+        again.close()

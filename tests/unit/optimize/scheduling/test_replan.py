@@ -43,6 +43,8 @@ def _event(type_: str, **payload: object) -> EventEnvelope:
         ("WorkOrderChanged", {}, TriggerReason.ORDER_CHANGED),
         ("WorkOrderCancelled", {}, TriggerReason.ORDER_CANCELLED),
         ("OperationCompleted", {"qty_scrap": 3}, TriggerReason.QTY_SCRAPPED),
+        ("LotHeld", {"reason": "suspect"}, TriggerReason.LOT_HELD),
+        ("LotReleased", {"reason": "reviewed"}, TriggerReason.LOT_RELEASED),
     ],
 )
 def test_disruptions_in_the_mes_event_stream_call_for_a_new_plan(
@@ -58,7 +60,7 @@ def test_disruptions_in_the_mes_event_stream_call_for_a_new_plan(
         ("WorkOrderCreated", {"priority": 5}),
         ("OperationCompleted", {"qty_scrap": 0}),
         ("MaintenanceOrderCreated", {"kind": "preventive"}),
-        ("LotHeld", {}),
+        ("MaterialConsumed", {}),
     ],
 )
 def test_ordinary_events_do_not_call_for_a_new_plan(type_: str, payload: dict[str, object]) -> None:
