@@ -3,34 +3,14 @@ disruption against the dispatch lists in force, and its plan reaches the MES thr
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from plantloop.bootstrap import Container, build_in_memory_container
+from plantloop.bootstrap import Container
 from plantloop.kernel.clock import FakeClock
 from plantloop.loop import DecisionKind, DecisionStatus
 from plantloop.mes.domain import commands as c
 from plantloop.mes.masterdata import PlantDefinition
 from plantloop.optimize.scheduling.live import LiveRescheduler, plan_in_force
-
-PRODUCTS = ["P-KET-01", "P-BLE-01", "P-FAN-01", "P-HEA-01", "P-MIX-01", "P-COO-01"]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def mes(reference_plant: PlantDefinition, clock: FakeClock) -> Container:
-    container = build_in_memory_container(plant=reference_plant, clock=clock)
-    for n, material in enumerate(PRODUCTS):
-        wo = f"WO-{n + 1}"
-        due = clock.now() + timedelta(hours=16 + 4 * n)
-        container.bus.handle(c.CreateWorkOrder(work_order_id=wo, material_id=material, qty=40, due_at=due))
-        container.bus.handle(c.ReleaseWorkOrder(work_order_id=wo))
-    return container
 
 
 def _rescheduler(mes: Container, plant: PlantDefinition) -> LiveRescheduler:

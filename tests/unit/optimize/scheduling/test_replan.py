@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
-from plantloop.bootstrap import Container, build_in_memory_container
+from plantloop.bootstrap import Container
 from plantloop.kernel.clock import FakeClock
 from plantloop.kernel.envelope import EventEnvelope
 from plantloop.mes.domain import commands as c
@@ -65,23 +65,6 @@ def test_disruptions_in_the_mes_event_stream_call_for_a_new_plan(
 )
 def test_ordinary_events_do_not_call_for_a_new_plan(type_: str, payload: dict[str, object]) -> None:
     assert trigger_of(_event(type_, **payload)) is None
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def mes(reference_plant: PlantDefinition, clock: FakeClock) -> Container:
-    container = build_in_memory_container(plant=reference_plant, clock=clock)
-    products = ["P-KET-01", "P-BLE-01", "P-FAN-01", "P-HEA-01", "P-MIX-01", "P-COO-01"]
-    for n, material in enumerate(products):
-        wo = f"WO-{n + 1}"
-        due = clock.now() + timedelta(hours=16 + 4 * n)
-        container.bus.handle(c.CreateWorkOrder(work_order_id=wo, material_id=material, qty=40, due_at=due))
-        container.bus.handle(c.ReleaseWorkOrder(work_order_id=wo))
-    return container
 
 
 def test_a_machine_down_replan_moves_only_what_it_must_and_avoids_the_machine(
