@@ -18,12 +18,8 @@ from plantloop.optimize.scheduling.solve import solve
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def mes(reference_plant: PlantDefinition, clock: FakeClock) -> Container:
+    """Three orders (this module's own; the shared ``clock`` comes from conftest.py)."""
     container = build_in_memory_container(plant=reference_plant, clock=clock)
     for n, (material, qty, due_h) in enumerate(
         [("P-KET-01", 40, 20), ("P-BLE-01", 60, 30), ("P-FAN-01", 30, 12)]
