@@ -1,11 +1,12 @@
 """``plantloop up``: a plant's process — migrate the MES store, collect (the MES outbox plus the sources a
 ``collect.yaml`` names) into the ODS, govern and build the warehouse on a schedule, watch equipment health,
-and serve the API and the web UI with uvicorn."""
+optionally re-plan the floor on the MES's disruptions (``--reschedule``), and serve the API and the web UI
+with uvicorn."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,6 +43,16 @@ def up(
         bool,
         typer.Option(help="Run collection and the data platform in this process (off: MES API and UI only)."),
     ] = True,
+    reschedule: Annotated[
+        bool,
+        typer.Option(
+            help="Re-plan on machine down / back, predicted failures, rushes, changes, scrap and lot holds, "
+            "and propose each plan as a schedule decision (see `plantloop schedule follow`)."
+        ),
+    ] = False,
+    reschedule_limit: Annotated[
+        float, typer.Option(help="Wall seconds per re-plan (with --reschedule).")
+    ] = 10.0,
 ) -> None:
     """Migrate the database, run collection and the data platform, and serve plantloop."""
     import uvicorn
@@ -92,8 +103,30 @@ def up(
                 f"data platform: {settings.resolved_warehouse_path()}, built every {build_interval:g} s"
             )
         app = build_app(container)
+        if reschedule:
+            _start_rescheduler(container, runtime, reschedule_limit)
+            console.print(f"rescheduler: re-plans on MES disruptions, {reschedule_limit:g} s per plan")
         uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
     finally:
         if runtime is not None:
             runtime.stop()
         container.close()
+
+
+def _start_rescheduler(container: Any, runtime: Any, time_limit_s: float) -> None:
+    """The live rescheduler in a background thread, planning around the health watcher's predicted
+    maintenance windows when the data platform runs here; stopped with the container."""
+    from plantloop.optimize.scheduling.live import LiveRescheduler
+
+    watcher = runtime.health.watcher if runtime is not None and runtime.health is not None else None
+    live = LiveRescheduler(
+        container.queries,
+        container.outbox_reader,
+        container.decisions,
+        container.plant,
+        container.clock,
+        time_limit_s=time_limit_s,
+        windows=watcher.open_windows if watcher is not None else None,
+    )
+    live.start()
+    container.closers.append(live)
