@@ -40,6 +40,11 @@ def test_the_streaming_detector_scores_well_above_null_and_random_detectors(data
     assert result.extras["windows"] == 11
     assert 25 < result.value <= 100
     assert result.value > random.value + 15
+    # NAB's own protocol (the file's range given to the detector) is reported beside the causal score,
+    # for the default detector only.
+    known = result.extras["known_range_standard"]
+    assert isinstance(known, float) and known > random.value + 15
+    assert "known_range_standard" not in random.extras
 
 
 def test_a_folder_without_nab_labels_is_rejected(tmp_path: Path) -> None:
