@@ -33,6 +33,7 @@ from plantloop.mes.domain.commands import (
     StartMaintenance,
     StartOperation,
 )
+from plantloop.sim import supply
 from plantloop.sim.faults import FaultRecord, FaultType
 from plantloop.sim.orders import OpState, SimOperation, produced_lot_id
 from plantloop.sim.plant import Interval, Machine, Plant
@@ -158,17 +159,11 @@ class EquipmentProcess:
             if child.tainted_by and not wo.tainted_by:
                 wo.tainted_by = child.tainted_by
         for mat, qty in op.purchased_needs:
-            for lot, used in plant.inventory.consume(mat, qty):
-                if round(used, 6) > 0:  # a float crumb of a lot is not worth a genealogy record
-                    plant.send(
-                        ConsumeMaterial(
-                            at=plant.now_at, operation_id=op.id, lot_id=lot.lot_id, qty=round(used, 6)
-                        )
-                    )
+            for lot, _ in supply.consume(plant, op.id, mat, qty):
                 if lot.bad:
                     wo.tainted_by = wo.tainted_by or mat
                     plant.records.bad_lot_consumers.append(op.id)
-            plant.reorder(mat)
+            supply.reorder(plant, mat)
 
     def _complete(self, op: SimOperation) -> None:
         plant, m, env = self.plant, self.m, self.env

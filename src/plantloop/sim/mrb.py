@@ -27,7 +27,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from plantloop.mes.domain.commands import ConsumeMaterial, ReleaseLot
+from plantloop.mes.domain.commands import ReleaseLot
+from plantloop.sim import supply
 from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder, produced_lot_id
 
 if TYPE_CHECKING:
@@ -119,14 +120,8 @@ def _review(plant: Plant, wo: SimWorkOrder, review: Review) -> Generator[Any, An
         if review.released_s is not None:
             return
         plant.inventory.require(material, qty)
-        for lot, used in plant.inventory.consume(material, qty):
-            if round(used, 6) > 0:
-                plant.send(
-                    ConsumeMaterial(
-                        at=plant.now_at, operation_id=op.id, lot_id=lot.lot_id, qty=round(used, 6)
-                    )
-                )
-        plant.reorder(material)
+        supply.consume(plant, op.id, material, qty)
+        supply.reorder(plant, material)
         yield env.timeout(units * config.rework_min_per_unit * 60.0)
         wo.tainted_by = None
         review.outcome = "rework"

@@ -22,18 +22,18 @@ from plantloop.mes.domain.commands import (
     EndDowntime,
     HoldLot,
     PublishDispatchLists,
-    ReceiveMaterialLot,
     ReleaseLot,
     ReleaseWorkOrder,
     StartDowntime,
 )
 from plantloop.mes.masterdata.schema import Equipment, PlantDefinition
+from plantloop.sim import supply
 from plantloop.sim.calendar import SimCalendar
 from plantloop.sim.erp import SalesOrder
 from plantloop.sim.events import shop_floor_event
 from plantloop.sim.faults import FailureModel, FaultRecord, FaultType, GroundTruth, Life, QualityModel
 from plantloop.sim.gateway import MesGateway
-from plantloop.sim.materials import Inventory, PurchaseOrder, StockLot
+from plantloop.sim.materials import Inventory, StockLot
 from plantloop.sim.mrb import Review, held_work_order, hold, released
 from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder, explode
 from plantloop.sim.policies import PlantSnapshot, Policy
@@ -130,7 +130,7 @@ class Plant:
         self._published: dict[str, list[str]] = {}
         self._versions = 0
         self._order_index = 0
-        self._purchase_rng = rng_stream(config.seed, "purchasing")
+        self.purchase_rng = rng_stream(config.seed, "purchasing")
         self.busy_operators: set[str] = set()
         #: equipment → (sim second it went down, expected repair seconds)
         self.down_since: dict[str, tuple[float, float]] = {}
@@ -357,64 +357,14 @@ class Plant:
                     if mat not in materials:
                         materials.append(mat)
         for mat in materials:
-            self.reorder(mat)
+            supply.reorder(self, mat)
         if self.policy.publish_on_release:
             self.publish()
         self.wake_all(refresh=True)
 
-    # ---- material ----------------------------------------------------------------------------------
-    def reorder(self, material_id: str, *, immediate: bool = False) -> None:
-        for po in self.inventory.reorders(material_id, self._purchase_rng):
-            if immediate:
-                self.receive(po)
-            else:
-                self.env.process(self._arrival(po))
-
-    def _arrival(self, po: PurchaseOrder) -> Any:
-        yield self.env.timeout(po.arrival_delay_s)
-        self.receive(po)
-        self.wake_all()
-
-    def receive(self, po: PurchaseOrder) -> None:
-        bad = self.quality.is_bad_lot(po.material_id)
-        lot = StockLot(po.lot_id, po.material_id, po.supplier_id, po.qty, self.env.now, bad)
-        self.inventory.receive(lot)
-        self.send(
-            ReceiveMaterialLot(
-                at=self.now_at,
-                lot_id=po.lot_id,
-                material_id=po.material_id,
-                supplier_id=po.supplier_id,
-                qty=po.qty,
-                supplier_lot_ref=f"{po.supplier_id}-{po.lot_id.rsplit('-', 1)[-1]}",
-                issued_by="warehouse",
-            )
-        )
-        if bad:
-            record = FaultRecord(
-                FaultType.BAD_SUPPLIER_LOT,
-                po.lot_id,
-                self.now_at,
-                None,
-                {
-                    "material_id": po.material_id,
-                    "supplier_id": po.supplier_id,
-                    "extra_defect_p": self.config.faults.bad_lot_defect_p,
-                    "defect_code": self.quality.bad_lot_defect_code(po.material_id),
-                },
-            )
-            self.ground_truth.faults.append(record)
-            self.records.bad_lot = (lot, record)
-
     def finish(self) -> None:
         """Close the ground truth at the end of the run (degradation still visible, bad-lot users)."""
-        if self.records.bad_lot:
-            lot, record = self.records.bad_lot
-            record.details["consumed_by_operations"] = list(self.records.bad_lot_consumers)
-            record.details["qty_left"] = round(lot.qty_left, 3)
-            if lot.qty_left <= 1e-9 and self.records.bad_lot_consumers:
-                last = self.ops[self.records.bad_lot_consumers[-1]]
-                record.end_at = self.calendar.at(last.started_s or 0.0)
+        supply.close_bad_lot(self)
         for m in self.machines.values():
             if m.life.degradation_started_s is not None and m.life.end_s is None:
                 self.ground_truth.faults.append(

@@ -21,6 +21,7 @@ from plantloop.mes.domain.commands import Command
 from plantloop.mes.masterdata import load_reference_plant
 from plantloop.mes.masterdata.loader import load_plant
 from plantloop.mes.masterdata.schema import PlantDefinition
+from plantloop.sim import supply
 from plantloop.sim.calendar import SimCalendar
 from plantloop.sim.dirty import spoil
 from plantloop.sim.equipment import EquipmentProcess
@@ -110,7 +111,7 @@ class SimRun:
         self._started_processes = True
         model, env = self.plant, self.env
         for material_id in model.inventory.safety:
-            model.reorder(material_id, immediate=True)
+            supply.reorder(model, material_id, immediate=True)
         env.process(_erp(env, model, self.orders))
         for machine in model.machines.values():
             env.process(EquipmentProcess(model, machine).run())
