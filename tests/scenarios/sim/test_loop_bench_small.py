@@ -31,3 +31,20 @@ def test_the_loop_bench_rows_respect_their_ceiling_and_floor_and_summarise(bench
         100 * (atcs["mean_lead_time_h"] / base["mean_lead_time_h"] - 1), abs=0.01
     )
     assert base["lead_time_floor_h"] == rows[0]["lead_time_floor_h"]
+    # the paired change: the orders both runs completed, by hand
+    b_orders, a_orders = rows[0]["orders"], rows[1]["orders"]
+    both = [k for k, (_, end) in b_orders.items() if end is not None and a_orders[k][1] is not None]
+    assert both and set(b_orders) == set(a_orders)  # the same demand for both policies
+
+    def lead(orders: dict[str, list[float]]) -> float:
+        return sum(orders[k][1] - orders[k][0] for k in both) / len(both)
+
+    assert delta["paired_lead_time_change_pct"] == pytest.approx(
+        100 * (lead(a_orders) / lead(b_orders) - 1), abs=0.01
+    )
+    # a results file from before the per-order record gives no paired figure rather than a wrong one
+    old = [{k: v for k, v in r.items() if k != "orders"} for r in rows]
+    assert (
+        bench.summarise(old, [4], ["baseline", "atcs"])["vs_baseline"]["atcs"]["paired_lead_time_change_pct"]
+        is None
+    )
