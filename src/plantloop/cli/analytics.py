@@ -8,6 +8,7 @@ the wrong format is reported in one line on stderr with exit code 2.
 from __future__ import annotations
 
 import json
+import os
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
@@ -40,6 +41,8 @@ def evaluate(
     try:
         if task == "rca":
             result = _evaluate_rca(data, err, quiet=as_json)
+        elif task == "nab":
+            result = _evaluate_nab(data, err, quiet=as_json)
         else:
             status = err.status(f"evaluating {task} on {data} …") if not as_json else nullcontext()
             with status:
@@ -76,3 +79,24 @@ def _evaluate_rca(data: Path, err: Console, *, quiet: bool) -> EvaluationResult:
             bar.update(job, completed=done, total=total, description=last)
 
         return rca.evaluate(data, progress=progress)
+
+
+def _evaluate_nab(data: Path, err: Console, *, quiet: bool) -> EvaluationResult:
+    """NAB streams 58 series through two detectors: one process per core, a progress bar over the series."""
+    from plantloop.optimize.evaluation import nab
+
+    with Progress(
+        TextColumn("[bold]nab[/] series × detectors"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        job = bar.add_task("", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(job, completed=done, total=total)
+
+        return nab.evaluate(data, workers=os.cpu_count() or 1, progress=progress)

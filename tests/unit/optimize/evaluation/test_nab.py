@@ -47,6 +47,17 @@ def test_the_streaming_detector_scores_well_above_null_and_random_detectors(data
     assert "known_range_standard" not in random.extras
 
 
+def test_scoring_in_worker_processes_gives_the_same_result_and_reports_each_series(datasets: Path) -> None:
+    names = ["artificialWithAnomaly/art_daily_jumpsup.csv", "artificialNoAnomaly/art_daily_small_noise.csv"]
+    seen: list[tuple[int, int]] = []
+    parallel = evaluate(
+        datasets / "nab", names, workers=2, progress=lambda done, total: seen.append((done, total))
+    )
+    serial = evaluate(datasets / "nab", names)
+    assert parallel == serial
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]  # two series × the detector and its known-range twin
+
+
 def test_a_folder_without_nab_labels_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(DatasetFormatError):
         load_corpus(tmp_path)
