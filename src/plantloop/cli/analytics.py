@@ -58,12 +58,10 @@ def evaluate(
         typer.echo(f"  {key}: {value}")
 
 
-def _evaluate_rca(data: Path, err: Console, *, quiet: bool) -> EvaluationResult:
-    """The root-cause evaluation simulates one plant run per scenario: show a progress bar over them."""
-    from plantloop.optimize.evaluation import rca
-
-    with Progress(
-        TextColumn("[bold]rca[/] scenarios"),
+def _bar(label: str, err: Console, *, quiet: bool) -> Progress:
+    """A transient progress bar on stderr (off with ``--json``); the task's description shows the latest."""
+    return Progress(
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
@@ -71,7 +69,14 @@ def _evaluate_rca(data: Path, err: Console, *, quiet: bool) -> EvaluationResult:
         console=err,
         disable=quiet,
         transient=True,
-    ) as bar:
+    )
+
+
+def _evaluate_rca(data: Path, err: Console, *, quiet: bool) -> EvaluationResult:
+    """The root-cause evaluation simulates one plant run per scenario: show a progress bar over them."""
+    from plantloop.optimize.evaluation import rca
+
+    with _bar("[bold]rca[/] scenarios", err, quiet=quiet) as bar:
         job = bar.add_task("", total=None)
 
         def progress(done: int, total: int, cases: list[rca.CaseResult]) -> None:
@@ -85,15 +90,7 @@ def _evaluate_nab(data: Path, err: Console, *, quiet: bool) -> EvaluationResult:
     """NAB streams 58 series through two detectors: one process per core, a progress bar over the series."""
     from plantloop.optimize.evaluation import nab
 
-    with Progress(
-        TextColumn("[bold]nab[/] series × detectors"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-        transient=True,
-    ) as bar:
+    with _bar("[bold]nab[/] series × detectors", err, quiet=quiet) as bar:
         job = bar.add_task("", total=None)
 
         def progress(done: int, total: int) -> None:

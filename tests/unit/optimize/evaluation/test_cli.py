@@ -41,3 +41,16 @@ def test_json_output_ends_with_one_object_holding_task_metric_and_value(
     assert payload["metric"] == "f1"
     assert 0.8 < payload["value"] <= 1.0
     assert payload["files"] == 2
+
+
+def test_nab_prints_both_scores_after_its_progress_bar(datasets: Path, tmp_path: Path) -> None:
+    name = "artificialWithAnomaly/art_daily_jumpsup.csv"
+    (tmp_path / "data" / "artificialWithAnomaly").mkdir(parents=True)
+    (tmp_path / "labels").mkdir()
+    shutil.copy(datasets / "nab" / "data" / name, tmp_path / "data" / name)
+    windows = json.loads((datasets / "nab" / "labels" / "combined_windows.json").read_text())
+    (tmp_path / "labels" / "combined_windows.json").write_text(json.dumps({name: windows[name]}))
+    result = runner.invoke(app, ["analytics", "evaluate", "nab", "--data", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "nab: nab_standard = " in result.output
+    assert "known_range_standard: " in result.output
