@@ -185,6 +185,10 @@ def main() -> None:
         sys.stdout.write(json.dumps(summary) + "\n")
 
 
+def _mean_lead_s(orders: dict[str, list[float | None]], ids: list[str]) -> float:
+    return mean(float(orders[k][1] or 0.0) - float(orders[k][0] or 0.0) for k in ids)
+
+
 def _paired_lead_change(
     by: dict[tuple[int, str], dict[str, Any]], seeds: list[int], baseline: str, policy: str
 ) -> float | None:
@@ -195,14 +199,13 @@ def _paired_lead_change(
         b, p = by.get((s, baseline)), by.get((s, policy))
         if b is None or p is None or "orders" not in b or "orders" not in p:
             return None
+        ours, theirs = b["orders"], p["orders"]
         both = [
-            (b_rel, b_end, p["orders"][k][0], p["orders"][k][1])
-            for k, (b_rel, b_end) in b["orders"].items()
-            if b_end is not None and k in p["orders"] and p["orders"][k][1] is not None
+            k for k, (_, end) in ours.items() if end is not None and theirs.get(k, [0, None])[1] is not None
         ]
         if not both:
             return None
-        sides.append((mean(be - br for br, be, _, _ in both), mean(pe - pr for _, _, pr, pe in both)))
+        sides.append((_mean_lead_s(ours, both), _mean_lead_s(theirs, both)))
     if not sides:
         return None
     return round(100 * (mean(p for _, p in sides) / mean(b for b, _ in sides) - 1), 2)

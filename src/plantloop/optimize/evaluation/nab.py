@@ -19,8 +19,7 @@ same; the headline value stays the causal one, which learns the range from the s
 from __future__ import annotations
 
 import json
-import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,35 +117,27 @@ def known_range_detector(values: FloatArray) -> FloatArray:
     return ContextualAnomalyDetector(config).update(values)
 
 
-def _picklable(scorers: Sequence[Scorer]) -> bool:
-    try:
-        pickle.dumps(list(scorers))
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return False
-    return True
-
-
 def _run_scorers(
     corpus: list[NabSeries], scorers: Sequence[Scorer], workers: int, progress: ProgressFn | None
 ) -> list[dict[str, FloatArray]]:
-    """Every scorer over every series, longest series first; in ``workers`` processes when the scorers
-    can be sent to them (module-level functions), else here. A series' scores never depend on the others."""
+    """Every scorer over every series, longest series first, in ``workers`` processes (then the scorers
+    must be module-level functions, which a process can be sent). A series' scores never depend on the
+    others, so the result is the same for any number of workers."""
     jobs = sorted(((i, s) for i in range(len(scorers)) for s in corpus), key=lambda job: -len(job[1].values))
-    outputs: list[dict[str, FloatArray]] = [{} for _ in scorers]
-    total = len(jobs)
-    if workers > 1 and total > 1 and _picklable(scorers):
-        with ProcessPoolExecutor(min(workers, total)) as pool:
+
+    def scored() -> Iterator[tuple[tuple[int, str], FloatArray]]:
+        if workers <= 1:
+            yield from (((i, s.name), scorers[i](s.values)) for i, s in jobs)
+            return
+        with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
             pending = {pool.submit(scorers[i], s.values): (i, s.name) for i, s in jobs}
-            for done, future in enumerate(as_completed(pending), 1):
-                i, name = pending[future]
-                outputs[i][name] = np.asarray(future.result(), dtype=float)
-                if progress is not None:
-                    progress(done, total)
-        return outputs
-    for done, (i, s) in enumerate(jobs, 1):
-        outputs[i][s.name] = np.asarray(scorers[i](s.values), dtype=float)
+            yield from ((pending[future], future.result()) for future in as_completed(pending))
+
+    outputs: list[dict[str, FloatArray]] = [{} for _ in scorers]
+    for done, ((i, name), values) in enumerate(scored(), 1):
+        outputs[i][name] = np.asarray(values, dtype=float)
         if progress is not None:
-            progress(done, total)
+            progress(done, len(jobs))
     return outputs
 
 
@@ -175,18 +166,17 @@ def evaluate(
     names: Sequence[str] | None = None,
     scorer: Scorer = stream_detector,
     *,
-    nab_protocol: bool | None = None,
     workers: int = 1,
     progress: ProgressFn | None = None,
 ) -> EvaluationResult:
     """Normalised NAB score (standard profile; the two other profiles in extras).
 
-    With the default detector (or ``nab_protocol=True``) the extras also hold the standard score of
+    With the default detector the extras also hold the standard score of
     :func:`known_range_detector` as ``known_range_standard``. ``workers`` processes score the series in
     parallel (the result is the same); ``progress`` hears of every scored series."""
     corpus = load_corpus(Path(path), names)
     scorers = [scorer]
-    if scorer is stream_detector if nab_protocol is None else nab_protocol:
+    if scorer is stream_detector:
         scorers.append(known_range_detector)
     outputs = _run_scorers(corpus, scorers, workers, progress)
     standard, scored = _score(corpus, outputs[0])
