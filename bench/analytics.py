@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -96,7 +97,9 @@ def _nab(model: bool) -> Runner:
         folder = root / "nab"
         names = sorted(s for s in json.loads((folder / nab.WINDOWS_FILE).read_text()) if "KnownCause" in s)
         chosen = names if quick else None
-        return nab.evaluate(folder, chosen) if model else nab.evaluate_baseline(folder, chosen)
+        if model:
+            return nab.evaluate(folder, chosen, workers=os.cpu_count() or 1)
+        return nab.evaluate_baseline(folder, chosen)
 
     return run
 

@@ -53,4 +53,4 @@ def test_nab_prints_both_scores_after_its_progress_bar(datasets: Path, tmp_path:
     result = runner.invoke(app, ["analytics", "evaluate", "nab", "--data", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "nab: nab_standard = " in result.output
-    assert "known_range_standard: " in result.output
+    assert "causal_standard: " in result.output

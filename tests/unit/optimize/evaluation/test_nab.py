@@ -1,4 +1,5 @@
-"""NAB evaluation on a few series: label windows, causal scoring and a sensible normalised score."""
+"""NAB evaluation on a few series: label windows, ARTime reproducing its published per-file scores, the
+causal detector beside it, and sensible normalised scores."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from plantloop.optimize.evaluation import DatasetFormatError
-from plantloop.optimize.evaluation.nab import evaluate, load_corpus
+from plantloop.optimize.evaluation.nab import art_detector, evaluate, load_corpus
+from plantloop.optimize.evaluation.nab_scoring import Profile, file_score, prepare_file
 
 NAMES = [
     "realKnownCause/machine_temperature_system_failure.csv",
@@ -31,7 +34,18 @@ def test_label_windows_become_row_ranges_that_cover_about_a_tenth_of_each_file(d
             assert 0.08 * len(series.values) < covered < 0.11 * len(series.values)
 
 
-def test_the_streaming_detector_scores_well_above_null_and_random_detectors(datasets: Path) -> None:
+def test_artime_reproduces_its_published_per_file_scores_at_the_published_threshold(datasets: Path) -> None:
+    published = pd.read_csv(datasets / "nab" / "published_per_file_scores.csv", keep_default_na=False)
+    artime = published[(published.Detector == "ARTime") & (published.Profile == "standard")].set_index("File")
+    threshold = float(artime.Threshold.iloc[0])
+    cost = Profile.STANDARD.value
+    for series in load_corpus(datasets / "nab", NAMES):
+        prepared = prepare_file(series.name, art_detector(series.values), series.windows, cost)
+        expected = float(artime.loc[series.name, "Score"])
+        assert file_score(prepared, threshold, cost) == pytest.approx(expected, abs=1e-3)
+
+
+def test_the_detectors_score_well_above_null_and_random_detectors(datasets: Path) -> None:
     folder = datasets / "nab"
     result = evaluate(folder, NAMES)
     rng = np.random.default_rng(0)
@@ -40,11 +54,10 @@ def test_the_streaming_detector_scores_well_above_null_and_random_detectors(data
     assert result.extras["windows"] == 11
     assert 25 < result.value <= 100
     assert result.value > random.value + 15
-    # NAB's own protocol (the file's range given to the detector) is reported beside the causal score,
-    # for the default detector only.
-    known = result.extras["known_range_standard"]
-    assert isinstance(known, float) and known > random.value + 15
-    assert "known_range_standard" not in random.extras
+    # The causal detector (range learnt from the stream) is reported beside the default one only.
+    causal = result.extras["causal_standard"]
+    assert isinstance(causal, float) and causal > random.value + 15
+    assert "causal_standard" not in random.extras
 
 
 def test_scoring_in_worker_processes_gives_the_same_result_and_reports_each_series(datasets: Path) -> None:
@@ -55,7 +68,7 @@ def test_scoring_in_worker_processes_gives_the_same_result_and_reports_each_seri
     )
     serial = evaluate(datasets / "nab", names)
     assert parallel == serial
-    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]  # two series × the detector and its known-range twin
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]  # two series × ARTime and the causal detector
 
 
 def test_a_folder_without_nab_labels_is_rejected(tmp_path: Path) -> None:
