@@ -186,7 +186,9 @@ def evaluate(
     extras: dict[str, object] = {"files": len(corpus), "windows": sum(len(s.windows) for s in corpus)}
     extras.update(scored)
     if len(outputs) > 1:
+        extras["detector"] = "ARTime given each file's min/max and length, as NAB's runner does"
         causal, causal_extras = _score(corpus, outputs[1])
+        extras["causal_detector"] = "CAD OSE + range rule, range learnt from the stream"
         extras["causal_standard"] = round(causal, 2)
         extras["causal_threshold"] = causal_extras["threshold"]
     return EvaluationResult("nab", "nab_standard", round(standard, 2), extras)

@@ -57,7 +57,8 @@ def test_the_detectors_score_well_above_null_and_random_detectors(datasets: Path
     # The causal detector (range learnt from the stream) is reported beside the default one only.
     causal = result.extras["causal_standard"]
     assert isinstance(causal, float) and causal > random.value + 15
-    assert "causal_standard" not in random.extras
+    assert "causal_standard" not in random.extras and "detector" not in random.extras
+    assert "min/max" in str(result.extras["detector"])  # the protocol is named in the output
 
 
 def test_scoring_in_worker_processes_gives_the_same_result_and_reports_each_series(datasets: Path) -> None:
