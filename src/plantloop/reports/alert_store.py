@@ -6,8 +6,8 @@ and when — and the history; an alert still open after the restart goes on coun
 opening a second one, and resolves when its condition clears.
 
 Each state change (open, acknowledge, resolve) writes the alert and appends its transition in one
-transaction. The occurrence count and the last value seen between two changes live in memory and are
-written with the next change: a crash loses those counts, never a state.
+transaction. A further breach or event on an open alert (its occurrence count, the time and value last
+seen) rewrites the alert's row without a transition: a crash loses neither states nor counts.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ class AlertBacking(Protocol):
         ...
 
     def save(self, alert: Alert, transition: AlertTransition) -> None: ...
+
+    def touch(self, alert: Alert) -> None:
+        """Rewrite a stored alert whose state did not change (another occurrence)."""
+        ...
 
     def forget(self, alert_ids: Iterable[str]) -> None:
         """Drop resolved alerts pruned from memory (their transitions stay: the history is an audit)."""
@@ -98,6 +102,11 @@ class SqlAlertBacking:
                     alert_id=transition.alert_id, at=transition.at, body=transition.model_dump_json()
                 )
             )
+
+    def touch(self, alert: Alert) -> None:
+        with self.engine.begin() as conn:
+            row = alerts_table.update().where(alerts_table.c.id == alert.id)
+            conn.execute(row.values(body=alert.model_dump_json()))
 
     def forget(self, alert_ids: Iterable[str]) -> None:
         ids = list(alert_ids)

@@ -211,10 +211,7 @@ class AlertEngine:
             if rule.cleared(value):
                 return [self._resolve(open_id, at, note=f"value {value:g}")]
             if rule.breached(value):
-                alert = self._alerts[open_id]
-                self._alerts[open_id] = alert.model_copy(
-                    update={"occurrences": alert.occurrences + 1, "last_seen_at": at, "value": value}
-                )
+                self._count(open_id, at, value)
             return []
         if not rule.breached(value):
             self._pending_since.pop(key, None)
@@ -236,10 +233,7 @@ class AlertEngine:
         at = ensure_utc(at)
         open_id = self._open.get(key)
         if open_id is not None:
-            alert = self._alerts[open_id]
-            self._alerts[open_id] = alert.model_copy(
-                update={"occurrences": alert.occurrences + 1, "last_seen_at": at}
-            )
+            self._count(open_id, at, value)
             return []
         alert = Alert(
             id=deterministic_id("alert", rule.id, key[1], at),
@@ -255,6 +249,16 @@ class AlertEngine:
         )
         self._open[key] = alert.id
         return [self._set(alert)]
+
+    def _count(self, alert_id: str, at: datetime, value: float | None) -> None:
+        """One more occurrence on an unresolved alert, written through (no state change, no transition)."""
+        alert = self._alerts[alert_id]
+        update: dict[str, object] = {"occurrences": alert.occurrences + 1, "last_seen_at": at}
+        if value is not None:
+            update["value"] = value
+        counted = self._alerts[alert_id] = alert.model_copy(update=update)
+        if self.backing is not None:
+            self.backing.touch(counted)
 
     def _resolve(self, alert_id: str, at: datetime, by: str | None = None, note: str | None = None) -> Alert:
         alert = self._alerts[alert_id]

@@ -76,3 +76,16 @@ def test_pruned_resolved_alerts_leave_the_store_and_the_history_stays(make_conta
     assert transitions == 10
     restarted = _engine(make_container(), keep_resolved=2)
     assert sorted(a.target for a in restarted.alerts()) == ["L1/M3", "L1/M4"]
+
+
+def test_occurrences_counted_between_two_state_changes_survive_a_crash(make_container: Make) -> None:
+    first = _engine(make_container())
+    assert _hot(first, 85, 0) == ["open"]
+    assert _hot(first, 88, 10) == [] and _hot(first, 91, 20) == []
+    # the process dies here, before any further state change
+    restarted = _engine(make_container())
+    (alert,) = restarted.alerts()
+    assert alert.state is AlertState.OPEN
+    assert (alert.occurrences, alert.value) == (3, 91)
+    assert alert.last_seen_at == T0 + timedelta(seconds=20)
+    assert len(restarted.history()) == 1  # counting writes no transition
