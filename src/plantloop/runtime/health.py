@@ -6,10 +6,16 @@ new warning becomes a maintenance-order decision (approved by configuration, the
     ods_mes__events (downtime, maintenance) ────┘        │                                            │
                                      equipment health API / maintenance page        DecisionService.propose
 
-The feed follows each ODS table with a :class:`~plantloop.dataplatform.live.tail.RowidCursor` (its position
-is kept in memory: after a restart the watcher learns its baselines again from the telemetry that lands
-next). The watcher's planned windows
-are what the scheduler plans around (``open_windows``).
+The feed follows each ODS table with a :class:`~plantloop.dataplatform.live.tail.RowidCursor` and hands the
+watcher telemetry and events **in time order**: a maintenance completed resets a machine's baselines, so the
+samples before it must be scored before it and those after it after it. Each poll reads a batch of every
+table; when a batch is full (a backlog: the first start on an ODS with history, or a restart — the cursors'
+positions are kept in memory, so a new process reads the landed history again), every table is read only up
+to the earliest time that all of them have reached, and the rest is read by the next poll. While it catches
+up the feed proposes nothing: a warning of the past may have been handled by an order that comes later in
+the history, and an order the MES already holds marks its machine's warning as proposed
+(``MaintenanceOrderCreated``). The watcher's planned windows are what the scheduler plans around
+(``open_windows``).
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import orjson
+import pandas as pd
 
 from plantloop.dataplatform.live.tail import QueryArrow, RowidCursor
 from plantloop.kernel.clock import Clock
@@ -33,6 +41,40 @@ EVENTS_TABLE = "ods_mes__events"
 EVENT_TYPES = ("MaintenanceOrderCreated", "MaintenanceCompleted", "DowntimeStarted")
 #: Rows read per table and poll (a backlog is worked off over several polls).
 BATCH_ROWS = 200_000
+
+
+_NO_EVENTS = pd.DataFrame(columns=["type", "payload", "occurred_at"])
+
+
+@dataclass
+class _Batch:
+    """One read of a cursor: its rows (in landing order), the cursor's position before the read, whether
+    the read was full (more rows are waiting) and the latest time in it."""
+
+    rows: pd.DataFrame
+    time_column: str
+    start: int
+    full: bool
+    last_at: pd.Timestamp
+
+    @classmethod
+    def read(cls, cursor: RowidCursor, columns: str, where: str, time_column: str) -> _Batch | None:
+        start = cursor.position
+        data = cursor.read(columns, where, BATCH_ROWS)
+        if data is None:
+            return None
+        rows = data.to_pandas()
+        rows[time_column] = pd.to_datetime(rows[time_column], utc=True)
+        return cls(rows, time_column, start, len(rows) >= BATCH_ROWS, rows[time_column].max())
+
+    def until(self, cursor: RowidCursor, horizon: pd.Timestamp | None) -> pd.DataFrame:
+        """The rows before the first one later than ``horizon``; the cursor is set back to the last kept."""
+        later = (self.rows[self.time_column] > horizon).to_numpy() if horizon is not None else None
+        if later is None or not later.any():
+            return self.rows
+        cut = int(later.argmax())
+        cursor.position = int(self.rows["_rowid"].iloc[cut - 1]) if cut else self.start
+        return self.rows.iloc[:cut]
 
 
 class HealthFeed:
@@ -54,6 +96,8 @@ class HealthFeed:
         self.events_seen = 0
         self.proposed = 0
         self.failed_proposals = 0
+        #: the last poll found a full batch: history is being read, nothing is proposed
+        self.catching_up = False
         self._lock = threading.Lock()
 
     # what the maintenance page and the equipment-health API ask
@@ -67,31 +111,19 @@ class HealthFeed:
             return self.watcher.statuses()
 
     def poll(self) -> int:
-        """Feed what landed since the last poll, then turn new warnings into proposals; returns rows read."""
-        read = 0
+        """Feed what landed since the last poll in time order, then (unless catching up) turn new warnings
+        into proposals; returns the rows consumed."""
         with self._lock:
-            kinds = ", ".join(f"'{t}'" for t in EVENT_TYPES)
-            events = self.events.read("type, payload, occurred_at", f"AND type IN ({kinds})", BATCH_ROWS)
-            for row in events.to_pylist() if events is not None else ():
-                payload = row["payload"]
-                if isinstance(payload, str):
-                    payload = orjson.loads(payload)
-                self.watcher.observe_event(row["type"], payload, row["occurred_at"])
-                self.events_seen += 1
-                read += 1
-            for cursor in self.telemetry:
-                data = cursor.read(
-                    "equipment_path, payload->>'tag' AS tag, TRY_CAST(payload->>'value' AS DOUBLE) AS value, "
-                    "occurred_at AS measured_at",
-                    limit=BATCH_ROWS,
-                )
-                if data is None:
-                    continue
-                read += data.num_rows
-                frame = data.drop_columns(["_rowid"]).to_pandas()
-                frame["equipment_id"] = frame.pop("equipment_path").map(self.equipment_of)
-                self.samples += self.watcher.ingest_rows(frame.dropna(subset=["value"]))
-            proposals = self.watcher.tick(self.clock.now())
+            batches = [(cursor, self._read_telemetry(cursor)) for cursor in self.telemetry]
+            events = (self.events, self._read_events())
+            full = [t for _, t in (*batches, events) if t is not None and t.full]
+            horizon = min(t.last_at for t in full) if full else None
+            self.catching_up = bool(full)
+            frames = [t.until(cursor, horizon) for cursor, t in batches if t is not None]
+            kept = events[1].until(self.events, horizon) if events[1] is not None else None
+            read = sum(len(f) for f in frames) + (len(kept) if kept is not None else 0)
+            self._feed_in_time_order(frames, kept)
+            proposals = [] if self.catching_up else self.watcher.tick(self.clock.now())
         for proposal in proposals:
             try:
                 self.propose(proposal)
@@ -101,9 +133,44 @@ class HealthFeed:
                 log.exception("proposing %s for %s failed", proposal.kind, proposal.subject)
         return read
 
+    def _read_telemetry(self, cursor: RowidCursor) -> _Batch | None:
+        columns = (
+            "equipment_path, payload->>'tag' AS tag, TRY_CAST(payload->>'value' AS DOUBLE) AS value, "
+            "occurred_at AS measured_at"
+        )
+        return _Batch.read(cursor, columns, "", "measured_at")
+
+    def _read_events(self) -> _Batch | None:
+        kinds = ", ".join(f"'{t}'" for t in EVENT_TYPES)
+        return _Batch.read(self.events, "type, payload, occurred_at", f"AND type IN ({kinds})", "occurred_at")
+
+    def _feed_in_time_order(self, frames: list[pd.DataFrame], events: pd.DataFrame | None) -> None:
+        telemetry = pd.concat(frames) if frames else pd.DataFrame(columns=["measured_at"])
+        telemetry = telemetry.sort_values("measured_at", kind="stable")
+        times = telemetry["measured_at"]
+        done = 0
+        ordered = events.sort_values("occurred_at", kind="stable") if events is not None else _NO_EVENTS
+        for event in ordered.itertuples():
+            upto = int(times.searchsorted(event.occurred_at, side="left"))
+            self._ingest(telemetry.iloc[done:upto])
+            done = upto
+            self.samples += self.watcher.flush()  # the samples before the event go in before it
+            payload = orjson.loads(event.payload) if isinstance(event.payload, str) else event.payload
+            self.watcher.observe_event(event.type, payload, event.occurred_at.to_pydatetime())
+            self.events_seen += 1
+        self._ingest(telemetry.iloc[done:])
+
+    def _ingest(self, rows: pd.DataFrame) -> None:
+        if rows.empty:
+            return
+        rows = rows.assign(equipment_id=rows["equipment_path"].map(self.equipment_of))
+        rows = rows.drop(columns=["equipment_path", "_rowid"]).dropna(subset=["value", "equipment_id"])
+        self.samples += self.watcher.ingest_rows(rows)
+
     def run(self, stop: threading.Event, *, interval_s: float = 5.0) -> None:
         while not stop.is_set():
-            if self.poll() < BATCH_ROWS:
+            self.poll()
+            if not self.catching_up:
                 stop.wait(interval_s)
 
     def stats(self) -> dict[str, int]:

@@ -114,7 +114,8 @@ def get_health(equipment_id: str, watcher: WatcherDep, container: ContainerDep, 
 def feed_telemetry(
     body: TelemetryIn, watcher: WatcherDep, container: ContainerDep, scope: ScopeDep
 ) -> dict[str, int]:
-    """Feed telemetry samples (long format) to the watcher (a line-scoped caller: its lines' machines)."""
+    """Feed telemetry samples (long format) to the watcher (a line-scoped caller: its lines' machines).
+    Returns the instants fed: each machine's newest one is fed with the next post, which may complete it."""
     lines = LineResolver(container.queries)
     outside = sorted(
         {s.equipment_id for s in body.samples if not visible(lines.of_place(s.equipment_id), scope)}

@@ -13,7 +13,7 @@ events (``observe_event``; the outbox in a real plant), and by telemetry chunks 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,8 @@ class PredictiveMaintenanceWatcher:
         self._order_equipment: dict[str, str] = {}
         self._proposed: dict[str, str] = {}  # equipment -> order id proposed for its current warning
         self.windows: list[MaintenanceWindow] = []
+        self._held: dict[str, pd.DataFrame] = {}  # per machine: the newest instant's rows, not fed yet
+        self._interval_s: dict[str, float] = {}  # per machine: its latest sampling interval
         self.proposals: list[Proposal] = []
 
     def monitor(self, equipment_id: str) -> EquipmentMonitor:
@@ -80,33 +82,65 @@ class PredictiveMaintenanceWatcher:
 
     def ingest_rows(self, rows: pd.DataFrame) -> int:
         """Long-format telemetry (``equipment_id, tag, value, measured_at`` — e.g. ``dwd_telemetry`` or the
-        MQTT landing), pivoted to one row per instant and fed per machine in time order; returns samples."""
+        MQTT landing), pivoted to one row per instant and fed per machine in time order; returns samples.
+
+        Each machine's newest instant is held back until rows of a later one arrive (its other channels may
+        land in the next batch) or :meth:`flush`: rows may come in batches of any size, even one sample."""
         needed = {"equipment_id", "tag", "value", "measured_at"}
         if not needed <= set(rows.columns):
             raise InvalidInput(
                 f"telemetry rows need columns {sorted(needed)}", missing=sorted(needed - set(rows.columns))
             )
+        rows = rows.dropna(subset=["equipment_id"]).assign(
+            measured_at=lambda f: pd.to_datetime(f["measured_at"], utc=True)
+        )
         fed = 0
-        channels = list(self.monitor_config.channels)
-        for equipment_id, part in rows.dropna(subset=["equipment_id"]).groupby("equipment_id", sort=True):
-            wide = part.pivot_table(
-                index="measured_at", columns="tag", values="value", aggfunc="mean"
-            ).sort_index()
-            wide = wide.reindex(columns=channels).dropna()
-            if len(wide) < 2:
-                continue
-            stamps = pd.to_datetime(wide.index, utc=True)
-            steps = np.diff(stamps.asi8) / 1e9
-            interval_s = float(np.median(steps))
-            breaks = np.flatnonzero(steps > 1.5 * interval_s) + 1  # gaps: feed each regular run on its own
-            for block in np.split(np.arange(len(wide)), breaks):
-                self.monitor(str(equipment_id)).add_chunk(
-                    stamps[block[0]].to_pydatetime(),
-                    interval_s,
-                    {c: wide[c].to_numpy(dtype=float)[block] for c in channels},
-                )
-            fed += len(wide)
+        for equipment_id, part in rows.groupby("equipment_id", sort=True):
+            machine = str(equipment_id)
+            held = self._held.pop(machine, None)
+            part = pd.concat([held, part]) if held is not None else part
+            newest = part["measured_at"] == part["measured_at"].max()
+            fed += self._feed(machine, part[~newest])
+            self._hold(machine, part[newest])
         return fed
+
+    def flush(self) -> int:
+        """Feed every machine's held-back instant (before an event that must come after it)."""
+        held, self._held = self._held, {}
+        return sum(self._feed(machine, part) for machine, part in held.items())
+
+    def _hold(self, equipment_id: str, part: pd.DataFrame) -> None:
+        held = self._held.get(equipment_id)
+        self._held[equipment_id] = pd.concat([held, part]) if held is not None else part
+
+    def _feed(self, equipment_id: str, part: pd.DataFrame) -> int:
+        """Feed complete instants at the batch's sampling interval (a lone instant: the machine's last one;
+        held back while there is none yet)."""
+        if part.empty:
+            return 0
+        channels = list(self.monitor_config.channels)
+        wide = part.pivot_table(index="measured_at", columns="tag", values="value", aggfunc="mean")
+        wide = wide.sort_index().reindex(columns=channels).dropna()
+        if wide.empty:
+            return 0
+        stamps = pd.DatetimeIndex(wide.index)
+        # seconds whatever the timestamps' unit (DuckDB and Arrow hand pandas microseconds)
+        seconds = (stamps - stamps[0]).total_seconds().to_numpy()
+        if len(seconds) > 1:
+            interval_s = self._interval_s[equipment_id] = float(np.median(np.diff(seconds)))
+        elif equipment_id in self._interval_s:
+            interval_s = self._interval_s[equipment_id]
+        else:
+            self._hold(equipment_id, part)
+            return 0
+        breaks = np.flatnonzero(np.diff(seconds) > 1.5 * interval_s) + 1  # gaps: feed each regular run alone
+        for block in np.split(np.arange(len(wide)), breaks):
+            self.monitor(equipment_id).add_chunk(
+                stamps[block[0]].to_pydatetime(),
+                interval_s,
+                {c: wide[c].to_numpy(dtype=float)[block] for c in channels},
+            )
+        return len(wide)
 
     def observe(self, command: c.Command) -> None:
         """A command as the MES received it (the twin's shop floor)."""
@@ -123,7 +157,17 @@ class PredictiveMaintenanceWatcher:
     def observe_event(self, type: str, payload: Mapping[str, Any], occurred_at: datetime) -> None:
         """An MES event (``MaintenanceOrderCreated``, ``MaintenanceCompleted``, ``DowntimeStarted``)."""
         if type == "MaintenanceOrderCreated":
-            self._order_equipment[payload["maintenance_order_id"]] = payload["equipment_id"]
+            order_id, equipment = payload["maintenance_order_id"], payload["equipment_id"]
+            self._order_equipment[order_id] = equipment
+            # an order is open for the machine: its warning needs no other (a feed replaying the MES's
+            # history after a restart learns here what it had proposed)
+            self._proposed.setdefault(equipment, order_id)
+            start = payload.get("planned_start_at")
+            known = any(w.maintenance_order_id == order_id for w in self.windows)
+            if payload.get("kind") == c.MaintenanceKind.PREDICTIVE.value and start is not None and not known:
+                begin = ensure_utc(pd.Timestamp(start).to_pydatetime())
+                duration = timedelta(seconds=float(payload.get("planned_duration_s") or 0.0))
+                self.windows.append(MaintenanceWindow(equipment, begin, begin + duration, order_id))
         elif type == "MaintenanceCompleted":
             equipment = payload.get("equipment_id") or self._order_equipment.get(
                 payload["maintenance_order_id"]
