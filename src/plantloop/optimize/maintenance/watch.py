@@ -159,15 +159,15 @@ class PredictiveMaintenanceWatcher:
         if type == "MaintenanceOrderCreated":
             order_id, equipment = payload["maintenance_order_id"], payload["equipment_id"]
             self._order_equipment[order_id] = equipment
-            # an order is open for the machine: its warning needs no other (a feed replaying the MES's
-            # history after a restart learns here what it had proposed)
-            self._proposed.setdefault(equipment, order_id)
-            start = payload.get("planned_start_at")
-            known = any(w.maintenance_order_id == order_id for w in self.windows)
-            if payload.get("kind") == c.MaintenanceKind.PREDICTIVE.value and start is not None and not known:
-                begin = ensure_utc(pd.Timestamp(start).to_pydatetime())
-                duration = timedelta(seconds=float(payload.get("planned_duration_s") or 0.0))
-                self.windows.append(MaintenanceWindow(equipment, begin, begin + duration, order_id))
+            if payload.get("kind") == c.MaintenanceKind.PREDICTIVE.value:
+                # a predictive order is open for the machine: its warning needs no other (a feed reading
+                # the MES's history after a restart learns here what it had proposed, and its window)
+                self._proposed.setdefault(equipment, order_id)
+                start = payload.get("planned_start_at")
+                if start is not None and all(w.maintenance_order_id != order_id for w in self.windows):
+                    begin = ensure_utc(pd.Timestamp(start).to_pydatetime())
+                    duration = timedelta(seconds=float(payload.get("planned_duration_s") or 0.0))
+                    self.windows.append(MaintenanceWindow(equipment, begin, begin + duration, order_id))
         elif type == "MaintenanceCompleted":
             equipment = payload.get("equipment_id") or self._order_equipment.get(
                 payload["maintenance_order_id"]

@@ -177,3 +177,27 @@ def test_long_format_telemetry_rows_feed_the_same_monitor_and_gaps_split_the_run
     assert watcher.flush() == 1
     with pytest.raises(Exception, match="columns"):
         watcher.ingest_rows(pd.DataFrame({"equipment_id": ["M9"]}))
+
+
+@pytest.mark.parametrize(("kind", "proposes"), [("preventive", True), ("predictive", False)])
+def test_a_predictive_order_read_from_the_mes_stands_for_the_warning_and_a_planned_one_does_not(
+    kind: str, proposes: bool
+) -> None:
+    watcher = PredictiveMaintenanceWatcher()
+    for h, arrays in enumerate(machine_hours(50, seed=2, wear_from_h=30)):
+        watcher.telemetry("M1", T0 + timedelta(hours=h), 1.0, arrays)
+    start = T0 + timedelta(hours=60)
+    watcher.observe_event(
+        "MaintenanceOrderCreated",
+        {
+            "maintenance_order_id": "MO-7",
+            "equipment_id": "M1",
+            "kind": kind,
+            "planned_start_at": start.isoformat(),
+            "planned_duration_s": 3600.0,
+        },
+        T0 + timedelta(hours=45),
+    )
+    assert bool(watcher.tick(T0 + timedelta(hours=50))) is proposes
+    windows = watcher.open_windows(T0 + timedelta(hours=50))
+    assert (("M1", start, start + timedelta(hours=1)) in windows) is not proposes  # the order's own window
