@@ -51,6 +51,7 @@ class _Batch:
     """One read of a cursor: its rows (in landing order), the cursor's position before the read, whether
     the read was full (more rows are waiting) and the latest time in it."""
 
+    cursor: RowidCursor
     rows: pd.DataFrame
     time_column: str
     start: int
@@ -65,15 +66,15 @@ class _Batch:
             return None
         rows = data.to_pandas()
         rows[time_column] = pd.to_datetime(rows[time_column], utc=True)
-        return cls(rows, time_column, start, len(rows) >= BATCH_ROWS, rows[time_column].max())
+        return cls(cursor, rows, time_column, start, len(rows) >= BATCH_ROWS, rows[time_column].max())
 
-    def until(self, cursor: RowidCursor, horizon: pd.Timestamp | None) -> pd.DataFrame:
+    def until(self, horizon: pd.Timestamp | None) -> pd.DataFrame:
         """The rows before the first one later than ``horizon``; the cursor is set back to the last kept."""
         later = (self.rows[self.time_column] > horizon).to_numpy() if horizon is not None else None
         if later is None or not later.any():
             return self.rows
         cut = int(later.argmax())
-        cursor.position = int(self.rows["_rowid"].iloc[cut - 1]) if cut else self.start
+        self.cursor.position = int(self.rows["_rowid"].iloc[cut - 1]) if cut else self.start
         return self.rows.iloc[:cut]
 
 
@@ -114,13 +115,13 @@ class HealthFeed:
         """Feed what landed since the last poll in time order, then (unless catching up) turn new warnings
         into proposals; returns the rows consumed."""
         with self._lock:
-            batches = [(cursor, self._read_telemetry(cursor)) for cursor in self.telemetry]
-            events = (self.events, self._read_events())
-            full = [t for _, t in (*batches, events) if t is not None and t.full]
-            horizon = min(t.last_at for t in full) if full else None
+            telemetry = [b for b in map(self._read_telemetry, self.telemetry) if b is not None]
+            events = self._read_events()
+            full = [b for b in (*telemetry, events) if b is not None and b.full]
+            horizon = min(b.last_at for b in full) if full else None
             self.catching_up = bool(full)
-            frames = [t.until(cursor, horizon) for cursor, t in batches if t is not None]
-            kept = events[1].until(self.events, horizon) if events[1] is not None else None
+            frames = [b.until(horizon) for b in telemetry]
+            kept = events.until(horizon) if events is not None else None
             read = sum(len(f) for f in frames) + (len(kept) if kept is not None else 0)
             self._feed_in_time_order(frames, kept)
             proposals = [] if self.catching_up else self.watcher.tick(self.clock.now())
