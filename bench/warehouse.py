@@ -122,7 +122,7 @@ def measure_freshness(
     reader = duckdb.connect(str(directory / "live.duckdb"))  # the tail's own cursor on the shared instance
 
     def read(sql: str, params: Any) -> Any:
-        return reader.execute(sql, params or []).fetch_arrow_table()
+        return reader.execute(sql, params or []).to_arrow_table()
 
     tail = OdsTail(read, live, on_fold=folded)
     stop = threading.Event()

@@ -26,7 +26,7 @@ T0 = datetime(2026, 1, 5, 6, tzinfo=UTC)
 
 
 def _reader(con: duckdb.DuckDBPyConnection) -> Any:
-    return lambda sql, params: con.execute(sql, params or []).fetch_arrow_table()
+    return lambda sql, params: con.execute(sql, params or []).to_arrow_table()
 
 
 def test_a_cursor_reads_each_landed_row_once_and_waits_for_a_missing_table() -> None:

@@ -143,7 +143,7 @@ class OdsStore:
 
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         with self._lock:
-            return self._conn.execute(sql, params or []).fetch_arrow_table()
+            return self._conn.execute(sql, params or []).to_arrow_table()
 
     def transform(self, sql: str, inputs: dict[str, pa.Table], params: Sequence[Any] = ()) -> pa.Table:
         """Run ``sql`` over Arrow ``inputs`` (registered under their names) on the store's cursor."""
@@ -151,7 +151,7 @@ class OdsStore:
             for name, table in inputs.items():
                 self._conn.register(name, table)
             try:
-                return self._conn.execute(sql, list(params)).fetch_arrow_table()
+                return self._conn.execute(sql, list(params)).to_arrow_table()
             finally:
                 for name in inputs:
                     self._conn.unregister(name)
@@ -429,7 +429,7 @@ class OdsStore:
             return
         result.outcomes = (
             conn.execute(sql)
-            .fetch_arrow_table()
+            .to_arrow_table()
             .rename_columns(["row_no", "outcome", "reason", "message", "event_id"])
         )
 
