@@ -43,9 +43,6 @@ EVENT_TYPES = ("MaintenanceOrderCreated", "MaintenanceCompleted", "DowntimeStart
 BATCH_ROWS = 200_000
 
 
-_NO_EVENTS = pd.DataFrame(columns=["type", "payload", "occurred_at"])
-
-
 @dataclass
 class _Batch:
     """One read of a cursor: its rows (in landing order), the cursor's position before the read, whether
@@ -150,8 +147,8 @@ class HealthFeed:
         telemetry = telemetry.sort_values("measured_at", kind="stable")
         times = telemetry["measured_at"]
         done = 0
-        ordered = events.sort_values("occurred_at", kind="stable") if events is not None else _NO_EVENTS
-        for event in ordered.itertuples():
+        ordered = events.sort_values("occurred_at", kind="stable").itertuples() if events is not None else ()
+        for event in ordered:
             upto = int(times.searchsorted(event.occurred_at, side="left"))
             self._ingest(telemetry.iloc[done:upto])
             done = upto

@@ -148,7 +148,13 @@ class PredictiveMaintenanceWatcher:
         if at is None:
             return
         if isinstance(command, c.CreateMaintenanceOrder):
-            self._order_equipment[command.maintenance_order_id] = command.equipment_id
+            self._order_created(
+                command.maintenance_order_id,
+                command.equipment_id,
+                command.kind,
+                command.planned_start_at,
+                command.planned_duration_s,
+            )
         elif isinstance(command, c.CompleteMaintenance):
             self._maintained(self._order_equipment.get(command.maintenance_order_id), at)
         elif isinstance(command, c.StartDowntime) and command.reason_code == self.breakdown_reason:
@@ -157,17 +163,14 @@ class PredictiveMaintenanceWatcher:
     def observe_event(self, type: str, payload: Mapping[str, Any], occurred_at: datetime) -> None:
         """An MES event (``MaintenanceOrderCreated``, ``MaintenanceCompleted``, ``DowntimeStarted``)."""
         if type == "MaintenanceOrderCreated":
-            order_id, equipment = payload["maintenance_order_id"], payload["equipment_id"]
-            self._order_equipment[order_id] = equipment
-            if payload.get("kind") == c.MaintenanceKind.PREDICTIVE.value:
-                # a predictive order is open for the machine: its warning needs no other (a feed reading
-                # the MES's history after a restart learns here what it had proposed, and its window)
-                self._proposed.setdefault(equipment, order_id)
-                start = payload.get("planned_start_at")
-                if start is not None and all(w.maintenance_order_id != order_id for w in self.windows):
-                    begin = ensure_utc(pd.Timestamp(start).to_pydatetime())
-                    duration = timedelta(seconds=float(payload.get("planned_duration_s") or 0.0))
-                    self.windows.append(MaintenanceWindow(equipment, begin, begin + duration, order_id))
+            start = payload.get("planned_start_at")
+            self._order_created(
+                payload["maintenance_order_id"],
+                payload["equipment_id"],
+                payload.get("kind"),
+                pd.Timestamp(start).to_pydatetime() if start is not None else None,
+                float(payload.get("planned_duration_s") or 0.0),
+            )
         elif type == "MaintenanceCompleted":
             equipment = payload.get("equipment_id") or self._order_equipment.get(
                 payload["maintenance_order_id"]
@@ -175,6 +178,20 @@ class PredictiveMaintenanceWatcher:
             self._maintained(equipment, occurred_at)
         elif type == "DowntimeStarted" and payload.get("reason_code") == self.breakdown_reason:
             self.monitor(payload["equipment_id"]).failed(ensure_utc(occurred_at))
+
+    def _order_created(
+        self, order_id: str, equipment_id: str, kind: str | None, start: datetime | None, duration_s: float
+    ) -> None:
+        """A maintenance order exists. A predictive one stands for its machine's warning (a watcher reading
+        the MES's history after a restart learns here what it had proposed) and is planned around."""
+        self._order_equipment[order_id] = equipment_id
+        if kind != c.MaintenanceKind.PREDICTIVE.value:
+            return
+        self._proposed.setdefault(equipment_id, order_id)
+        if start is not None and all(w.maintenance_order_id != order_id for w in self.windows):
+            begin = ensure_utc(start)
+            window = MaintenanceWindow(equipment_id, begin, begin + timedelta(seconds=duration_s), order_id)
+            self.windows.append(window)
 
     def _maintained(self, equipment_id: str | None, at: datetime) -> None:
         if equipment_id is None:
