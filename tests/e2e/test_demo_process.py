@@ -5,6 +5,7 @@ session on the same data resumes cleanly."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,9 @@ from plantloop.runtime.plant_process import DemoOptions, PlantProcess
 from tests.servers import free_port
 
 pytestmark = pytest.mark.skipif(find_mosquitto() is None, reason="mosquitto is not installed")
+
+#: 14:00 on a Monday at the reference plant (Asia/Shanghai)
+MONDAY = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
 
 
 def _run(
@@ -46,7 +50,12 @@ def test_the_demo_process_lands_everything_it_produced_and_a_second_session_resu
     settings = Settings(data_dir=tmp_path, demo=True, port=free_port(), mqtt_port=free_port())
     # FIFO dispatch keeps this pacing test independent of the solver's speed on a loaded machine
     options = DemoOptions(
-        speed=900.0, history_days=0.0, telemetry_hz=0.02, build_interval_s=3.0, policy="baseline"
+        speed=900.0,
+        history_days=0.0,
+        telemetry_hz=0.02,
+        build_interval_s=3.0,
+        policy="baseline",
+        start_at=MONDAY,  # a working day in the plant: on a Sunday the plant rests and sends little
     )
     first, page, schedules = _run(settings, options, 10.0, need_build=True)
     final = first.final_counts

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,6 +46,13 @@ def demo(
     ] = 0.1,
     build_every_s: Annotated[float, typer.Option(help="Warehouse build interval (wall seconds).")] = 120.0,
     fresh: Annotated[bool, typer.Option(help="Delete the earlier sessions' data first.")] = False,
+    start_at: Annotated[
+        datetime | None,
+        typer.Option(
+            help="Plant time (UTC) a new data directory starts at, e.g. 2026-01-05T06:00:00 (default: now). "
+            "A resumed session goes on from where the last one stopped."
+        ),
+    ] = None,
     mqtt: Annotated[bool, typer.Option(help="Start mosquitto and publish telemetry over MQTT.")] = True,
     data_dir: Annotated[
         Path | None, typer.Option(help="Data directory (default from settings: var/).")
@@ -86,6 +94,9 @@ def demo(
         build_interval_s=build_every_s,
         fresh=fresh,
         mqtt=mqtt,
+        start_at=start_at.replace(tzinfo=UTC)
+        if start_at is not None and start_at.tzinfo is None
+        else start_at,
     )
     console = Console()
     process = PlantProcess(settings, options)

@@ -44,7 +44,7 @@ def build_app(container: Container, *, ui: bool = True) -> FastAPI:
 
     read = [require("read")]
     routers = [
-        build_metrics_router(platform, live=live, scope=scope, dependencies=read),
+        build_metrics_router(platform, live=live, now=container.clock.now, scope=scope, dependencies=read),
         build_catalog_router(platform, dependencies=read),
         build_governance_router(
             platform, dependencies=read, write_dependencies=[require("govern")], actor=actor

@@ -97,6 +97,9 @@ class DemoOptions:
     fresh: bool = False
     mqtt: bool = True
     serve: bool = True
+    #: the plant time a new data directory starts at (None: now); a resumed session goes on from where the
+    #: last one stopped, or from this time if that is later
+    start_at: datetime | None = None
 
 
 def wipe_data(settings: Settings) -> list[Path]:
@@ -159,7 +162,7 @@ class PlantProcess:
         if opts.fresh:
             removed = wipe_data(settings)
             self.notes.append(f"fresh start: removed {len(removed)} files of earlier sessions")
-        wall = datetime.now(UTC).replace(microsecond=0)
+        wall = (opts.start_at or datetime.now(UTC)).replace(microsecond=0)
         self.session = session = begin_session(settings.data_dir, now=wall)
         self.clock = clock = AcceleratedClock(session.start_at, opts.speed)
         self.container = container = build_container(settings, clock=clock)

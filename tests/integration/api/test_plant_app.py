@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from plantloop.api.security import DEMO_PASSWORD
 from plantloop.bootstrap import build_in_memory_container
+from plantloop.kernel.clock import FakeClock
 from plantloop.kernel.settings import Settings
 from plantloop.mes.masterdata.schema import PlantDefinition
 from plantloop.runtime.app import build_app
@@ -25,7 +27,9 @@ PLATFORM_PREFIXES = ("/api/v1/metrics", "/api/v1/catalog", "/api/v1/governance",
 @pytest.fixture
 def client(tmp_path: Path, reference_plant: PlantDefinition) -> Iterator[TestClient]:
     settings = Settings(demo=True, data_dir=tmp_path)
-    container = build_in_memory_container(settings, plant=reference_plant)
+    # a Monday afternoon in the plant's timezone: "today" has a running shift whatever the day of the run
+    clock = FakeClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC))
+    container = build_in_memory_container(settings, plant=reference_plant, clock=clock)
     runtime = DataPlatformRuntime(
         reference_plant,
         tmp_path / "warehouse.duckdb",

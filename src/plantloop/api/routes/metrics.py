@@ -2,12 +2,14 @@
 and today's live OEE.
 
 ``build_metrics_router`` is a factory: the composition root passes how to get the data platform (and the
-live fold), the auth dependencies (``deps.require``) and the caller's row-level scope (``deps.user_scope``:
-a frozenset of line ids, or None for the whole plant); the router never decides access itself. Mount it
+live fold, and the plant's clock: "today" is the plant's today, the twin's in the demo), the auth
+dependencies (``deps.require``) and the caller's row-level scope (``deps.user_scope``: a frozenset of line
+ids, or None for the whole plant); the router never decides access itself. Mount it
 under ``/api/v1``: ``GET /api/v1/metrics/oee?period=week&group_by=line,shift&filter=line:L1``.
 """
 
 from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -28,6 +30,7 @@ def build_metrics_router(
     platform: Callable[[], DataPlatform],
     *,
     live: Callable[[], LiveMetrics | None] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
     scope: Callable[..., Collection[str] | None] = _no_scope,
     dependencies: Sequence[Any] = (),
     prefix: str = "/metrics",
@@ -47,7 +50,7 @@ def build_metrics_router(
         fold = live() if live is not None else None
         if fold is None:
             raise NotFound("the live path is not running", resource="live")
-        rows = oee_today(fold, dp.warehouse, scope=user_scope)
+        rows = oee_today(fold, dp.warehouse, now=now(), scope=user_scope)
         return list(jsonable_encoder(rows))
 
     @router.get("/{name}")
