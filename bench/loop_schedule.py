@@ -42,6 +42,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from plantloop.mes.masterdata import load_reference_plant
+from plantloop.sim.kpis import LEAD_TIME_PARTS
 from plantloop.sim.orders import SimWorkOrder
 from plantloop.sim.policies import make_policy
 from plantloop.sim.run import SimResult, run_simulation
@@ -120,6 +121,8 @@ def run_one(seed: int, days: float, policy_name: str, scenario_name: str) -> dic
         "reworked_units": kpis.reworked_units,
         "on_time_ceiling": round(on_time_ceiling(result), 4),
         "lead_time_floor_h": round(lead_time_floor_h(result), 4),
+        "lead_time_breakdown_h": kpis.lead_time_breakdown_h,
+        "waiting_by_work_center_h": kpis.waiting_by_work_center_h,
         "wall_s": round(time.perf_counter() - t0, 1),
         "orders": {
             wo.id: [wo.released_s, wo.completed_s]
@@ -220,7 +223,13 @@ def summarise(rows: list[dict[str, Any]], seeds: list[int], policies: list[str])
             k: round(mean(float(r[k]) for r in runs), 4) for k in FIGURES if all(k in r for r in runs)
         }
     base = means[policies[0]]
-    out: dict[str, Any] = {"baseline": policies[0], "policies": means, "vs_baseline": {}}
+    out: dict[str, Any] = {
+        "baseline": policies[0],
+        "policies": means,
+        "lead_time_breakdown_h": _mean_parts(by, seeds, policies, "lead_time_breakdown_h"),
+        "waiting_by_work_center_h": _mean_parts(by, seeds, policies, "waiting_by_work_center_h"),
+        "vs_baseline": {},
+    }
     for p in policies[1:]:
         m = means[p]
         if not m or not base:
@@ -236,6 +245,23 @@ def summarise(rows: list[dict[str, Any]], seeds: list[int], policies: list[str])
             if "oee" in m and "oee" in base
             else None,
         }
+    return out
+
+
+def _mean_parts(
+    by: dict[tuple[int, str], dict[str, Any]], seeds: list[int], policies: list[str], key: str
+) -> dict[str, dict[str, float]]:
+    """Per policy, the mean over seeds of a per-run split (a part missing from a run counts 0); policies
+    with a run from before the split was recorded are left out."""
+    out: dict[str, dict[str, float]] = {}
+    for p in policies:
+        runs = [by[(s, p)] for s in seeds if (s, p) in by]
+        if not runs or not all(key in r for r in runs):
+            continue
+        names = sorted({k for r in runs for k in r[key]})
+        out[p] = {k: round(mean(float(r[key].get(k, 0.0)) for r in runs), 3) for k in names}
+        if key == "waiting_by_work_center_h":  # the three work centers where orders waited longest
+            out[p] = dict(sorted(out[p].items(), key=lambda kv: -kv[1])[:3])
     return out
 
 
@@ -289,6 +315,22 @@ def _print(
                 str(r.get("plan_solve_s_p95", "-")),
             )
     console.print(table)
+    parts = summary["lead_time_breakdown_h"]
+    if parts:
+        split = Table(
+            title="where the mean lead time goes, h (mean of the seeds; along each order's critical chain)"
+        )
+        names = list(LEAD_TIME_PARTS)
+        for col in ("policy", *names, "waited longest at"):
+            split.add_column(col, justify="right")
+        for p, values in parts.items():
+            worst = summary["waiting_by_work_center_h"].get(p, {})
+            split.add_row(
+                p,
+                *(f"{values.get(k, 0.0):.2f}" for k in names),
+                ", ".join(f"{w} {h:.2f}" for w, h in worst.items()),
+            )
+        console.print(split)
     for p, delta in summary["vs_baseline"].items():
         console.print(
             f"{p} vs {summary['baseline']}: "

@@ -20,17 +20,29 @@ are not judged); throughput = good units of completed top-level orders; scrap ra
 entering completed operations, split by the injected cause each operation's scrap is attributed to (``base``
 is the irreducible rate; ``machine``, ``drift``, ``lot`` are what maintenance and holds can remove; ``shift``
 is a crew effect); mean lead time = release → completion of completed orders.
+
+Where the lead time goes (``lead_time_breakdown_h``): each completed order's release → completion is
+walked back along its critical chain — its own operations, and wherever an operation waited for a
+component order that finished after the operation before it, that component's chain — and every second is
+put in one part: ``run`` and ``setup`` on a machine, ``interrupted`` (a started operation stopped by a
+breakdown or maintenance), ``held`` (waiting while the order, or the component lot it needs, was held for
+quality review), ``waiting`` (ready but not started: the machine busy, material short, or not yet
+dispatched; by work center in ``waiting_by_work_center_h``) and ``non_working`` (outside the shift
+calendar). The parts add up to the mean lead time; only ``waiting`` and ``setup`` are what dispatching
+can take out, and the rest is the floor a dispatcher works on.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
 
 from plantloop.sim.calendar import SimCalendar
-from plantloop.sim.orders import OpState, SimOperation
+from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder
 from plantloop.sim.plant import Interval, Plant
 from plantloop.sim.telemetry import MachineStatus, MachineTrace
 
@@ -63,6 +75,10 @@ class Kpis(BaseModel):
     oee: float
     utilization: float
     mean_lead_time_h: float
+    #: the mean lead time split along each order's critical chain (see the module docstring)
+    lead_time_breakdown_h: dict[str, float]
+    #: the ``waiting`` part of ``lead_time_breakdown_h`` by the work center the order waited at
+    waiting_by_work_center_h: dict[str, float]
     events_emitted: int
     commands_sent: dict[str, int]
     commands_rejected: int
@@ -122,6 +138,7 @@ def compute_kpis(
         max(0.0, (wo.completed_s if wo.completed_s is not None else until) - wo.due_s) for wo in judged
     ]
     lead = [(wo.completed_s or 0.0) - (wo.released_s or 0.0) for wo in completed]
+    breakdown, waiting_by_wc = lead_time_breakdown(plant, completed)
 
     done_ops = [op for op in plant.ops.values() if op.state is OpState.DONE]
     produced = sum(op.qty_in for op in done_ops)
@@ -173,6 +190,8 @@ def compute_kpis(
         oee=round(availability * performance * quality, 6),
         utilization=_ratio(actual_production, planned_operation),
         mean_lead_time_h=round(sum(lead) / len(lead) / 3600, 4) if lead else 0.0,
+        lead_time_breakdown_h=breakdown,
+        waiting_by_work_center_h=waiting_by_wc,
         events_emitted=events_emitted if events_emitted is not None else sum(sent.values()),
         commands_sent=sent,
         commands_rejected=len(plant.rejected),
@@ -189,3 +208,76 @@ def _scrap_by_cause(done_ops: list[SimOperation]) -> dict[str, int]:
     for op in done_ops:
         counts.update(op.scrap_by_cause)
     return dict(sorted(counts.items()))
+
+
+#: the parts of ``Kpis.lead_time_breakdown_h``
+LEAD_TIME_PARTS = ("run", "setup", "interrupted", "held", "waiting", "non_working")
+
+
+def lead_time_breakdown(
+    plant: Plant, orders: Iterable[SimWorkOrder]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean hours per part of the lead time of completed ``orders``, and the waiting part by work center
+    (see the module docstring)."""
+    calendar = plant.calendar
+    holds: dict[str, list[tuple[float, float]]] = {}
+    for review in plant.records.reviews:
+        end = review.released_s if review.released_s is not None else math.inf
+        holds.setdefault(review.work_order_id, []).append((review.held_s, end))
+    parts = dict.fromkeys(LEAD_TIME_PARTS, 0.0)
+    waiting: dict[str, float] = {}
+
+    def wait(a: float, b: float, held_ids: list[str], where: str) -> None:
+        if b <= a:
+            return
+        working = calendar.working_s(a, b)
+        held = sum(
+            calendar.working_s(max(a, h0), min(b, h1))
+            for wo_id in held_ids
+            for h0, h1 in holds.get(wo_id, ())
+            if min(b, h1) > max(a, h0)
+        )
+        held = min(held, working)  # an order and its component may be held at the same time
+        parts["non_working"] += (b - a) - working
+        parts["held"] += held
+        parts["waiting"] += working - held
+        waiting[where] = waiting.get(where, 0.0) + working - held
+
+    def walk(wo: SimWorkOrder, floor: float) -> None:
+        """Cover ``[floor, wo.completed_s]`` along ``wo``'s critical chain."""
+        end = wo.completed_s or floor
+        for op in reversed(wo.operations):
+            start, done = max(op.started_s or floor, floor), op.completed_s or end
+            wait(done, end, [wo.id], op.work_center_id)  # after the last operation: a review's hold
+            if done <= floor:
+                return
+            span = done - start
+            working = min(calendar.working_s(start, done), span)
+            run = min(sum(max(0.0, min(e, done) - max(s, start)) for s, e in op.run_segments), working)
+            setup = min(op.setup_s, working - run) if start == op.started_s else 0.0  # clipped: none
+            parts["run"] += run
+            parts["setup"] += setup
+            parts["interrupted"] += working - run - setup
+            parts["non_working"] += span - working
+            before = wo.operations[op.index - 1].completed_s if op.index > 0 else wo.released_s
+            ready = max(before or floor, floor)
+            children = [child for child, _ in op.child_needs]
+            late_child = max(children, key=lambda c: c.completed_s or 0.0, default=None)
+            if late_child is not None and (late_child.completed_s or 0.0) > ready:
+                wait(late_child.completed_s or ready, start, [wo.id, late_child.id], op.work_center_id)
+                walk(late_child, floor)
+                return
+            wait(ready, start, [wo.id, *(c.id for c in children)], op.work_center_id)
+            end = ready
+        wait(floor, end, [wo.id], "release")
+
+    done_orders = [wo for wo in orders if wo.completed_s is not None]
+    for wo in done_orders:
+        walk(wo, wo.released_s or 0.0)
+    n = len(done_orders)
+    return (
+        {k: round(v / n / 3600, 4) if n else 0.0 for k, v in parts.items()},
+        {k: round(v / n / 3600, 4) for k, v in sorted(waiting.items(), key=lambda kv: -kv[1]) if v > 0}
+        if n
+        else {},
+    )

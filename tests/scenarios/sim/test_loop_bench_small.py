@@ -42,6 +42,10 @@ def test_the_loop_bench_rows_respect_their_ceiling_and_floor_and_summarise(bench
     assert delta["paired_lead_time_change_pct"] == pytest.approx(
         100 * (lead(a_orders) / lead(b_orders) - 1), abs=0.01
     )
+    # where the lead time goes: the parts add up to each policy's mean lead time
+    for policy, parts in summary["lead_time_breakdown_h"].items():
+        assert sum(parts.values()) == pytest.approx(summary["policies"][policy]["mean_lead_time_h"], abs=0.01)
+        assert len(summary["waiting_by_work_center_h"][policy]) <= 3
     # a results file from before the per-order record gives no paired figure rather than a wrong one
     old = [{k: v for k, v in r.items() if k != "orders"} for r in rows]
     assert (
