@@ -227,7 +227,8 @@ def summarise(rows: list[dict[str, Any]], seeds: list[int], policies: list[str])
         "baseline": policies[0],
         "policies": means,
         "lead_time_breakdown_h": _mean_parts(by, seeds, policies, "lead_time_breakdown_h"),
-        "waiting_by_work_center_h": _mean_parts(by, seeds, policies, "waiting_by_work_center_h"),
+        # the three work centers where orders waited longest
+        "waiting_by_work_center_h": _mean_parts(by, seeds, policies, "waiting_by_work_center_h", top=3),
         "vs_baseline": {},
     }
     for p in policies[1:]:
@@ -249,19 +250,23 @@ def summarise(rows: list[dict[str, Any]], seeds: list[int], policies: list[str])
 
 
 def _mean_parts(
-    by: dict[tuple[int, str], dict[str, Any]], seeds: list[int], policies: list[str], key: str
+    by: dict[tuple[int, str], dict[str, Any]],
+    seeds: list[int],
+    policies: list[str],
+    key: str,
+    *,
+    top: int | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Per policy, the mean over seeds of a per-run split (a part missing from a run counts 0); policies
-    with a run from before the split was recorded are left out."""
+    """Per policy, the mean over seeds of a per-run split (a part missing from a run counts 0), only its
+    ``top`` largest parts if given; policies with a run from before the split was recorded are left out."""
     out: dict[str, dict[str, float]] = {}
     for p in policies:
         runs = [by[(s, p)] for s in seeds if (s, p) in by]
         if not runs or not all(key in r for r in runs):
             continue
         names = sorted({k for r in runs for k in r[key]})
-        out[p] = {k: round(mean(float(r[key].get(k, 0.0)) for r in runs), 3) for k in names}
-        if key == "waiting_by_work_center_h":  # the three work centers where orders waited longest
-            out[p] = dict(sorted(out[p].items(), key=lambda kv: -kv[1])[:3])
+        means = {k: round(mean(float(r[key].get(k, 0.0)) for r in runs), 3) for k in names}
+        out[p] = dict(sorted(means.items(), key=lambda kv: -kv[1])[:top]) if top is not None else means
     return out
 
 

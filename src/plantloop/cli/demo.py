@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,9 +94,7 @@ def demo(
         build_interval_s=build_every_s,
         fresh=fresh,
         mqtt=mqtt,
-        start_at=start_at.replace(tzinfo=UTC)
-        if start_at is not None and start_at.tzinfo is None
-        else start_at,
+        start_at=start_at,
     )
     console = Console()
     process = PlantProcess(settings, options)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from plantloop.bootstrap import Container, build_container
 from plantloop.collect.connectors.mes_outbox import SqlOutboxPages
+from plantloop.kernel.clock import ensure_utc
 from plantloop.kernel.errors import PlantloopError
 from plantloop.kernel.settings import Settings
 from plantloop.loop.decisions import DecisionKind
@@ -97,8 +98,8 @@ class DemoOptions:
     fresh: bool = False
     mqtt: bool = True
     serve: bool = True
-    #: the plant time a new data directory starts at (None: now); a resumed session goes on from where the
-    #: last one stopped, or from this time if that is later
+    #: the plant time a new data directory starts at (None: now; naive: UTC); a resumed session goes on
+    #: from where the last one stopped, or from this time if that is later
     start_at: datetime | None = None
 
 
@@ -162,7 +163,7 @@ class PlantProcess:
         if opts.fresh:
             removed = wipe_data(settings)
             self.notes.append(f"fresh start: removed {len(removed)} files of earlier sessions")
-        wall = (opts.start_at or datetime.now(UTC)).replace(microsecond=0)
+        wall = ensure_utc(opts.start_at or datetime.now(UTC)).replace(microsecond=0)
         self.session = session = begin_session(settings.data_dir, now=wall)
         self.clock = clock = AcceleratedClock(session.start_at, opts.speed)
         self.container = container = build_container(settings, clock=clock)

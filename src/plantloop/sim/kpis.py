@@ -272,12 +272,12 @@ def lead_time_breakdown(
         wait(floor, end, [wo.id], "release")
 
     done_orders = [wo for wo in orders if wo.completed_s is not None]
+    if not done_orders:
+        return dict.fromkeys(LEAD_TIME_PARTS, 0.0), {}
     for wo in done_orders:
         walk(wo, wo.released_s or 0.0)
-    n = len(done_orders)
-    return (
-        {k: round(v / n / 3600, 4) if n else 0.0 for k, v in parts.items()},
-        {k: round(v / n / 3600, 4) for k, v in sorted(waiting.items(), key=lambda kv: -kv[1]) if v > 0}
-        if n
-        else {},
-    )
+    per_order_h = 3600 * len(done_orders)
+    by_wc = sorted(((k, v) for k, v in waiting.items() if v > 0), key=lambda kv: -kv[1])
+    return {k: round(v / per_order_h, 4) for k, v in parts.items()}, {
+        k: round(v / per_order_h, 4) for k, v in by_wc
+    }

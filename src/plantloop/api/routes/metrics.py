@@ -9,7 +9,7 @@ under ``/api/v1``: ``GET /api/v1/metrics/oee?period=week&group_by=line,shift&fil
 """
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -19,6 +19,7 @@ from plantloop.dataplatform.live.combined import oee_today
 from plantloop.dataplatform.live.metrics import LiveMetrics
 from plantloop.dataplatform.metrics.query import list_metrics, parse_filter
 from plantloop.dataplatform.service import DataPlatform
+from plantloop.kernel.clock import SystemClock
 from plantloop.kernel.errors import NotFound
 
 
@@ -30,7 +31,7 @@ def build_metrics_router(
     platform: Callable[[], DataPlatform],
     *,
     live: Callable[[], LiveMetrics | None] | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = SystemClock().now,
     scope: Callable[..., Collection[str] | None] = _no_scope,
     dependencies: Sequence[Any] = (),
     prefix: str = "/metrics",
