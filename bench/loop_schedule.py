@@ -33,6 +33,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from statistics import mean
 from typing import Any
@@ -118,6 +119,10 @@ def run_one(seed: int, days: float, policy_name: str, scenario_name: str) -> dic
         "orders_evaluated": kpis.orders_evaluated,
         "scrap_by_cause": kpis.scrap_by_cause,
         "lots_reviewed": kpis.lots_reviewed,
+        # held purchased lots by the review board's finding (use_as_is: a false alarm, released)
+        "purchased_lots_reviewed": dict(
+            Counter(str(r.outcome) for r in result.plant.records.material_reviews)
+        ),
         "reworked_units": kpis.reworked_units,
         "on_time_ceiling": round(on_time_ceiling(result), 4),
         "lead_time_floor_h": round(lead_time_floor_h(result), 4),

@@ -5,7 +5,8 @@ below the safety stock (expected usage over the supplier lead time plus ``materi
 lots of ``Material.lot_size`` are ordered; they arrive after the supplier's lead time.
 
 A lot on hold (``HoldLot`` through the MES) is quarantined: it is not on hand, it is not consumed (the next
-available lot is taken instead) and the reorder rule buys to replace it. Releasing it puts it back.
+available lot is taken instead) and the reorder rule buys to replace it (the plant asks it at the hold).
+Releasing it puts it back.
 """
 
 from __future__ import annotations
@@ -84,6 +85,10 @@ class Inventory:
         lot.held = False
         self._on_hand[lot.material_id] += lot.qty_left
         return lot
+
+    def lot(self, lot_id: str) -> StockLot | None:
+        """The lot ``lot_id`` while any of it is in stock (held or not)."""
+        return self._find(lot_id)
 
     def _find(self, lot_id: str) -> StockLot | None:
         for lots in self._lots.values():

@@ -17,8 +17,12 @@ Then the lot is released (``ReleaseLot``) and the order goes on. A lot released 
 ends (someone decided sooner) is not released again. Every review is kept in
 ``PlantRecords.reviews`` (``Kpis.lots_reviewed``, ``Kpis.reworked_units``).
 
-A held *purchased* lot is the inventory's business (``materials.py``): quarantined and replaced by the
-reorder rule, never released by the twin.
+A held *purchased* lot is quarantined (``materials.py``: not on hand, not consumed) and the reorder rule buys
+to replace it at once. The board re-inspects it ``mrb_review_h`` after the hold, as incoming inspection
+would: a lot that is in fact bad (the scenario's bad supplier lot) stays quarantined, to go back to its
+supplier (``return_to_supplier``); a good one is released (``ReleaseLot``, ``use_as_is``) and is stock again.
+A false alarm thus costs the review's hours, not the lot and a supplier's lead time. These reviews are kept
+in ``PlantRecords.material_reviews``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,17 @@ class Review:
     outcome: str | None = None  # "rework" | "use_as_is"
     reworked_units: int = 0
     component_material_id: str | None = None
+
+
+@dataclass
+class MaterialReview:
+    """A held purchased lot before the board (see the module docstring)."""
+
+    lot_id: str
+    material_id: str
+    held_s: float
+    released_s: float | None = None
+    outcome: str | None = None  # "use_as_is" | "return_to_supplier" | "released" (in the MES, sooner)
 
 
 def held_work_order(plant: Plant, lot_id: str) -> SimWorkOrder | None:
@@ -140,4 +155,37 @@ def _review(plant: Plant, wo: SimWorkOrder, review: Review) -> Generator[Any, An
     )
     wo.held = False
     review.released_s = env.now
+    plant.wake_all()
+
+
+def hold_purchased(plant: Plant, lot_id: str) -> None:
+    """Quarantine a purchased lot on hand, buy its replacement and put it before the board."""
+    lot = plant.inventory.hold(lot_id)
+    if lot is None:
+        return  # used up, unknown, or held already
+    supply.reorder(plant, lot.material_id)
+    review = MaterialReview(lot_id, lot.material_id, plant.env.now)
+    plant.records.material_reviews.append(review)
+    plant.env.process(_review_purchased(plant, review))
+
+
+def _review_purchased(plant: Plant, review: MaterialReview) -> Generator[Any, Any, None]:
+    yield plant.env.timeout(plant.config.mrb_review_h * 3600.0)
+    lot = plant.inventory.lot(review.lot_id)
+    if lot is None or not lot.held:
+        review.released_s, review.outcome = plant.env.now, "released"  # released in the MES meanwhile
+        return
+    if lot.bad:
+        review.outcome = "return_to_supplier"
+        return
+    plant.send(
+        ReleaseLot(
+            at=plant.now_at,
+            lot_id=review.lot_id,
+            reason="review: re-inspected, use as is",
+            issued_by="mrb",
+        )
+    )
+    plant.inventory.release(review.lot_id)
+    review.released_s, review.outcome = plant.env.now, "use_as_is"
     plant.wake_all()

@@ -34,7 +34,7 @@ from plantloop.sim.events import shop_floor_event
 from plantloop.sim.faults import FailureModel, FaultRecord, FaultType, GroundTruth, Life, QualityModel
 from plantloop.sim.gateway import MesGateway
 from plantloop.sim.materials import Inventory, StockLot
-from plantloop.sim.mrb import Review, held_work_order, hold, released
+from plantloop.sim.mrb import MaterialReview, Review, held_work_order, hold, hold_purchased, released
 from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder, explode
 from plantloop.sim.policies import PlantSnapshot, Policy
 from plantloop.sim.scenario import ScenarioConfig, rng_stream
@@ -79,6 +79,8 @@ class PlantRecords:
     bad_lot_consumers: list[str] = field(default_factory=list)
     #: held produced lots and what the review board decided (see ``mrb.py``)
     reviews: list[Review] = field(default_factory=list)
+    #: held purchased lots and what the review board found (see ``mrb.py``)
+    material_reviews: list[MaterialReview] = field(default_factory=list)
 
 
 class Plant:
@@ -170,9 +172,10 @@ class Plant:
 
     # ---- commands from the loop: the plant reacts as a real one would -------------------------------
     def submit(self, command: Command) -> Any:
-        """Send a command someone decided on (a hook, the decision layer) and carry it out on the floor:
-        a held purchased lot is quarantined, a held produced lot stops its order until the review board has
-        dispositioned it, a maintenance order is queued for its machine."""
+        """Send a command someone decided on (a hook, the decision layer) and carry it out on the floor: a
+        held purchased lot is quarantined until the review board has re-inspected it, a held produced lot
+        stops its order until the board has dispositioned it, a maintenance order is queued for its
+        machine."""
         result = self.send(command)
         self.carry_out(command)
         return result
@@ -185,7 +188,7 @@ class Plant:
             if wo is not None:
                 hold(self, wo, command.lot_id)
             else:
-                self.inventory.hold(command.lot_id)
+                hold_purchased(self, command.lot_id)
         elif isinstance(command, ReleaseLot):
             if (wo := held_work_order(self, command.lot_id)) is not None:
                 released(self, wo)

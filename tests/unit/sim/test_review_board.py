@@ -235,3 +235,69 @@ def test_the_schedulers_snapshot_expects_a_held_order_back_when_its_review_is_du
                 j, o = op_key[view.operation_id]
                 earliest = shop.problem.jobs[j].operations[o].earliest_start
                 assert shop.axis.to_seconds(earliest) >= view.held_until_s - snapshot.now_s - 1e-6
+
+
+class HoldPurchased:
+    """Holds, once, two purchased lots on hand: ``suspect`` (the scenario's bad lot) and the lot of another
+    material the floor drew from last (a good one: a false alarm)."""
+
+    name = "hold-purchased"
+    tick_s = 3600.0
+
+    def __init__(self, suspect: str) -> None:
+        self.suspect = suspect
+        self.first_at: datetime | None = None
+        self.last_lot: dict[str, str] = {}
+        self.good: str | None = None
+        self.done = False
+
+    def observe(self, command: Command) -> None:
+        self.first_at = self.first_at or command.at
+        if isinstance(command, ConsumeMaterial) and command.lot_id.startswith("PL-"):
+            material = command.lot_id[3:].rsplit("-", 1)[0]
+            self.last_lot[material] = command.lot_id
+
+    def telemetry(self, *args: Any) -> None:
+        pass
+
+    def tick(self, now_at: datetime) -> Sequence[Proposal]:
+        if self.done or self.first_at is None or now_at - self.first_at < HOLD_AT:
+            return []
+        self.done = True
+        self.good = self.last_lot["RM-PP"]
+        holds = tuple(HoldLot(at=now_at, lot_id=lot, reason="test") for lot in (self.suspect, self.good))
+        return [Proposal(kind="lot_hold", subject="test", commands=holds, title="hold")]
+
+
+def test_the_board_releases_a_good_purchased_lot_and_keeps_the_bad_one_quarantined(
+    runs: tuple[SimResult, SimResult, RecordingGateway, HoldAt], reference_plant: PlantDefinition
+) -> None:
+    hook = HoldPurchased(runs[3].suspect)
+    gateway = RecordingGateway(reference_plant)
+    config = scenario(days=4, seed=8, faults=BAD_LOT_ONLY)
+    result = run_simulation(
+        config, gateway, plant=reference_plant, policy=Policy("purchased-test", fifo_rule, hooks=[hook])
+    )
+    assert hook.good is not None
+    reviews = {r.lot_id: r for r in result.plant.records.material_reviews}
+    assert set(reviews) == {hook.suspect, hook.good}
+    good, bad = reviews[hook.good], reviews[hook.suspect]
+    review_s = config.mrb_review_h * 3600
+    assert good.outcome == "use_as_is" and good.released_s == good.held_s + review_s
+    assert bad.outcome == "return_to_supplier" and bad.released_s is None
+    releases = [c for c in gateway.commands if isinstance(c, ReleaseLot)]
+    assert [(c.lot_id, c.issued_by) for c in releases] == [(hook.good, "mrb")]
+    start = config.start_at
+
+    def used(lot: str) -> list[float]:
+        return [
+            (c.at - start).total_seconds()
+            for c in gateway.commands
+            if isinstance(c, ConsumeMaterial) and c.lot_id == lot and c.at is not None
+        ]
+
+    # quarantined: nothing drawn from either lot under review; the good one is drawn from again after it
+    assert not [t for t in used(hook.good) if good.held_s <= t < good.released_s]
+    assert [t for t in used(hook.good) if t >= good.released_s]
+    assert not [t for t in used(hook.suspect) if t >= bad.held_s]
+    assert result.plant.inventory.lot(hook.suspect) is not None  # still there, held, to go back
