@@ -19,6 +19,8 @@ Each policy's mean lead time is over the orders *it* completed; a policy that co
 long ones) is judged on a different set. The bench therefore also prints the *paired* change: per seed,
 the mean lead time of the orders that both the policy and the baseline completed (each run records every
 top-level order's release and completion, ``orders``), then the mean over seeds.
+The twin starts from an empty plant and its queues take one to two weeks to build, so a 7-day run measures
+mostly the run-in; ``--days 14`` or more compares the policies on a plant past it (docs/benchmarks.md).
 
     .venv/bin/python bench/loop_schedule.py --seeds 1,2,3 --days 7 --policies baseline,aps,loop --json
     .venv/bin/python bench/loop_schedule.py --seeds 1,2,3 --days 7 --policies baseline,atcs,aps \
