@@ -16,9 +16,11 @@ import uvicorn
 from plantloop.api.main import create_app
 from plantloop.api.security import hash_password
 from plantloop.bootstrap import Container, build_container
+from plantloop.dataplatform.live.shifts import shift_at
 from plantloop.dataplatform.warehouse.synthetic import OdsEventLog, generate_plant_days
 from plantloop.kernel.settings import Settings, UserSpec
 from plantloop.mes.gateway import BusGateway
+from plantloop.mes.masterdata import PlantDefinition
 from plantloop.reports.sample_ads import fill_sample_ads
 from plantloop.runtime.platform import DataPlatformRuntime
 from plantloop.sim.run import SimRun
@@ -64,6 +66,18 @@ class ServedPlant:
         self.container.close()
 
 
+def history_start(plant: PlantDefinition, now: datetime, hours: float = HISTORY_H) -> datetime:
+    """The whole hour from which the plant has worked ``hours`` until ``now``: on a rest day (the reference
+    plant's Sunday) the simulated history reaches back into the last shifts, so the tests find orders."""
+    step = timedelta(minutes=15)
+    t, worked = now, 0.0
+    while worked < hours * 3600 and now - t < timedelta(days=14):
+        t -= step
+        if shift_at(plant, t) is not None:
+            worked += step.total_seconds()
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
 def serve_plant(data_dir: Path, *, seed: int = 5) -> ServedPlant:
     port = free_port()
     settings = Settings(
@@ -106,7 +120,7 @@ def serve_plant(data_dir: Path, *, seed: int = 5) -> ServedPlant:
         sample.execute("SET TimeZone = 'UTC'")
         fill_sample_ads(sample, start=(datetime.now(UTC) - timedelta(days=10)).date(), days=11)
         services["report_connection"] = sample
-    start = (datetime.now(UTC) - timedelta(hours=HISTORY_H)).replace(minute=0, second=0, microsecond=0)
+    start = history_start(container.plant, datetime.now(UTC))
     config = ScenarioConfig(start_at=start, days=4, seed=seed, strict_gateway=False)
     gateway = BusGateway(container.bus, container.queries)
     sim = SimRun(config, gateway, plant=container.plant)
