@@ -22,24 +22,45 @@ from tests.unit.sim.conftest import BAD_LOT_ONLY
 HOLD_AT = timedelta(hours=30)
 
 
-class HoldAt:
+class OnceAfterHoldAt:
+    """A hook that acts once, ``HOLD_AT`` after the first command it saw (subclasses say what it does)."""
+
+    tick_s = 3600.0
+
+    def __init__(self) -> None:
+        self.first_at: datetime | None = None
+        self.done = False
+
+    def observe(self, command: Command) -> None:
+        self.first_at = self.first_at or command.at
+
+    def telemetry(self, *args: Any) -> None:
+        pass
+
+    def due(self, now_at: datetime) -> bool:
+        """True once, at the first tick ``HOLD_AT`` or more after the first command."""
+        if self.done or self.first_at is None or now_at - self.first_at < HOLD_AT:
+            return False
+        self.done = True
+        return True
+
+
+class HoldAt(OnceAfterHoldAt):
     """Holds, once, the produced lots of the work orders that consumed ``suspect`` (as a quality engineer
     would after a trace), plus ``clean_extra`` other started orders that did not."""
 
     name = "hold-at"
-    tick_s = 3600.0
 
     def __init__(self, suspect: str, clean_extra: int = 1) -> None:
+        super().__init__()
         self.suspect, self.clean_extra = suspect, clean_extra
         self.started: list[str] = []
         self.users: set[str] = set()
-        self.first_at: datetime | None = None
-        self.done = False
         self.held: list[str] = []
         self.held_users: set[str] = set()  # the users at the hold (the suspect lot itself is not held here)
 
     def observe(self, command: Command) -> None:
-        self.first_at = self.first_at or command.at
+        super().observe(command)
         if isinstance(command, ConsumeMaterial) and command.lot_id == self.suspect:
             self.users.add(command.operation_id.split("/")[0])
         elif type(command).__name__ == "StartOperation":
@@ -47,13 +68,9 @@ class HoldAt:
             if wo not in self.started:
                 self.started.append(wo)
 
-    def telemetry(self, *args: Any) -> None:
-        pass
-
     def tick(self, now_at: datetime) -> Sequence[Proposal]:
-        if self.done or self.first_at is None or now_at - self.first_at < HOLD_AT:
+        if not self.due(now_at):
             return []
-        self.done = True
         clean = [wo for wo in self.started if wo not in self.users and "~" not in wo][: self.clean_extra]
         self.held_users = set(self.users)
         self.held = sorted(self.users) + clean
@@ -237,33 +254,27 @@ def test_the_schedulers_snapshot_expects_a_held_order_back_when_its_review_is_du
                 assert shop.axis.to_seconds(earliest) >= view.held_until_s - snapshot.now_s - 1e-6
 
 
-class HoldPurchased:
-    """Holds, once, two purchased lots on hand: ``suspect`` (the scenario's bad lot) and the lot of another
-    material the floor drew from last (a good one: a false alarm)."""
+class HoldPurchased(OnceAfterHoldAt):
+    """Holds, once, two purchased lots on hand: ``suspect`` (the scenario's bad lot) and the PP-resin lot
+    the floor drew from last (a good one: a false alarm)."""
 
     name = "hold-purchased"
-    tick_s = 3600.0
 
     def __init__(self, suspect: str) -> None:
+        super().__init__()
         self.suspect = suspect
-        self.first_at: datetime | None = None
         self.last_lot: dict[str, str] = {}
         self.good: str | None = None
-        self.done = False
 
     def observe(self, command: Command) -> None:
-        self.first_at = self.first_at or command.at
+        super().observe(command)
         if isinstance(command, ConsumeMaterial) and command.lot_id.startswith("PL-"):
             material = command.lot_id[3:].rsplit("-", 1)[0]
             self.last_lot[material] = command.lot_id
 
-    def telemetry(self, *args: Any) -> None:
-        pass
-
     def tick(self, now_at: datetime) -> Sequence[Proposal]:
-        if self.done or self.first_at is None or now_at - self.first_at < HOLD_AT:
+        if not self.due(now_at):
             return []
-        self.done = True
         self.good = self.last_lot["RM-PP"]
         holds = tuple(HoldLot(at=now_at, lot_id=lot, reason="test") for lot in (self.suspect, self.good))
         return [Proposal(kind="lot_hold", subject="test", commands=holds, title="hold")]
