@@ -92,6 +92,21 @@ class SimCalendar:
             t = self.next_start(end)
         return math.inf
 
+    def back_working(self, t: float, seconds: float) -> float:
+        """The latest time from which ``seconds`` of working time have passed by ``t`` (:meth:`add_working`
+        backwards; ``-inf`` when the calendar's windows do not reach back that far)."""
+        left = max(seconds, 0.0)
+        if left == 0:
+            return t
+        i = self._window(t)
+        while i >= 0:
+            end = min(t, self._win_ends[i])
+            if end - self._win_starts[i] >= left:
+                return end - left
+            left -= end - self._win_starts[i]
+            i -= 1
+        return -math.inf
+
     def working_s(self, t0: float, t1: float) -> float:
         """Working seconds in ``[t0, t1)``."""
         total = 0.0

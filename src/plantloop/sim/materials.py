@@ -71,7 +71,7 @@ class Inventory:
 
     def hold(self, lot_id: str) -> StockLot | None:
         """Quarantine a lot on hand (``None`` if it is not on hand, e.g. used up or unknown)."""
-        lot = self._find(lot_id)
+        lot = self.lot(lot_id)
         if lot is None or lot.held:
             return None
         lot.held = True
@@ -79,7 +79,7 @@ class Inventory:
         return lot
 
     def release(self, lot_id: str) -> StockLot | None:
-        lot = self._find(lot_id)
+        lot = self.lot(lot_id)
         if lot is None or not lot.held:
             return None
         lot.held = False
@@ -88,9 +88,6 @@ class Inventory:
 
     def lot(self, lot_id: str) -> StockLot | None:
         """The lot ``lot_id`` while any of it is in stock (held or not)."""
-        return self._find(lot_id)
-
-    def _find(self, lot_id: str) -> StockLot | None:
         for lots in self._lots.values():
             for lot in lots:
                 if lot.lot_id == lot_id:

@@ -173,9 +173,7 @@ class Plant:
     # ---- commands from the loop: the plant reacts as a real one would -------------------------------
     def submit(self, command: Command) -> Any:
         """Send a command someone decided on (a hook, the decision layer) and carry it out on the floor: a
-        held purchased lot is quarantined until the review board has re-inspected it, a held produced lot
-        stops its order until the board has dispositioned it, a maintenance order is queued for its
-        machine."""
+        held lot goes before the review board (``mrb.py``), a maintenance order is queued for its machine."""
         result = self.send(command)
         self.carry_out(command)
         return result

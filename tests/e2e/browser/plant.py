@@ -4,6 +4,7 @@ gateway, with the web UI mounted on the API and served by uvicorn on a free loop
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -16,13 +17,13 @@ import uvicorn
 from plantloop.api.main import create_app
 from plantloop.api.security import hash_password
 from plantloop.bootstrap import Container, build_container
-from plantloop.dataplatform.live.shifts import shift_at
 from plantloop.dataplatform.warehouse.synthetic import OdsEventLog, generate_plant_days
 from plantloop.kernel.settings import Settings, UserSpec
 from plantloop.mes.gateway import BusGateway
 from plantloop.mes.masterdata import PlantDefinition
 from plantloop.reports.sample_ads import fill_sample_ads
 from plantloop.runtime.platform import DataPlatformRuntime
+from plantloop.sim.calendar import SimCalendar
 from plantloop.sim.run import SimRun
 from plantloop.sim.scenario import ScenarioConfig
 from plantloop.ui import mount
@@ -69,13 +70,11 @@ class ServedPlant:
 def history_start(plant: PlantDefinition, now: datetime, hours: float = HISTORY_H) -> datetime:
     """The whole hour from which the plant has worked ``hours`` until ``now``: on a rest day (the reference
     plant's Sunday) the simulated history reaches back into the last shifts, so the tests find orders."""
-    step = timedelta(minutes=15)
-    t, worked = now, 0.0
-    while worked < hours * 3600 and now - t < timedelta(days=14):
-        t -= step
-        if shift_at(plant, t) is not None:
-            worked += step.total_seconds()
-    return t.replace(minute=0, second=0, microsecond=0)
+    span_s = 14 * 86_400.0
+    cal = SimCalendar(plant.calendar, plant.site.timezone, now - timedelta(seconds=span_s), span_s)
+    back = cal.back_working(span_s, hours * 3600)
+    start = cal.at(back) if back > -math.inf else now - timedelta(hours=hours)
+    return start.replace(minute=0, second=0, microsecond=0)
 
 
 def serve_plant(data_dir: Path, *, seed: int = 5) -> ServedPlant:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -92,3 +93,10 @@ def test_the_calendar_follows_site_time_and_stops_on_the_non_working_day(
     assert cal.shift_at(saturday_night) == "C"
     assert cal.window_end(saturday_night) == sunday_noon_local - 6 * 3600
     assert cal.working_s(0, 7 * 86_400) == 6 * 86_400
+    # backwards over the rest day: 8 working hours before Sunday noon end at Saturday 22:00 local
+    back = cal.back_working(sunday_noon_local, 8 * 3600)
+    assert cal.at(back) == datetime(2026, 1, 10, 14, 0, tzinfo=UTC)
+    assert cal.working_s(back, sunday_noon_local) == 8 * 3600
+    for t, hours in ((3600.0, 5.0), (sunday_noon_local, 30.0), (monday, 0.0)):
+        assert cal.add_working(cal.back_working(t, hours * 3600), hours * 3600) <= t
+    assert cal.back_working(0, 30 * 86_400) == -math.inf  # before the calendar's first window
