@@ -95,3 +95,27 @@ def test_follow_once_plans_a_real_sqlite_mes_and_its_lists_reach_the_mes(
         assert [d.proposed_by for d in decisions] == ["rescheduler"]
     finally:
         again.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "message"),
+    [
+        ("2 2\n0 3 1 x\n", "jssp", "error: JSSP file has a non-integer token (name=bad)"),
+        ("2 2\n0 3 1 2\n", "jssp", "error: JSSP file is truncated"),
+        ("", "jssp", "error: empty JSSP file"),
+        ("2 2\n0 3 1 2\n", "fjsp", "error: FJSP file is malformed or truncated"),
+    ],
+)
+def test_a_malformed_instance_file_is_one_line_of_error_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, fmt: str, message: str
+) -> None:
+    from plantloop.cli.main import app  # the root app, as the installed command runs it
+
+    bad = tmp_path / "bad.txt"
+    bad.write_text(text)
+    with pytest.raises(SystemExit) as exit_:
+        app(["schedule", "solve-file", str(bad), "--format", fmt, "--json"], prog_name="plantloop")
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(message) and "Traceback" not in captured.err
+    assert captured.out == ""
