@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from plantloop.kernel.errors import PlantloopError
 
 
-class _App(typer.Typer):
-    """The root app: a plantloop error that reaches it (a malformed file, an unknown id, a refused
-    transition) is the user's to fix, so it prints as one line — the message and the ids it names — and
-    exits with 2, like a usage error; anything else is a bug and keeps its traceback."""
+class _Group(TyperGroup):
+    """The root command group: a plantloop error that reaches it (a malformed file, an unknown id, a
+    refused transition) is the user's to fix, so it prints as one line — the message and the ids it
+    names — and exits with 2, like a usage error; anything else is a bug and keeps its traceback. Every
+    command runs inside this ``invoke``, through the installed command and Typer's CliRunner alike."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # Typer's own (vendored) click context
         try:
-            return super().__call__(*args, **kwargs)
+            return super().invoke(ctx)
         except PlantloopError as exc:
             details = ", ".join(f"{k}={v}" for k, v in exc.details.items())
             typer.echo(f"error: {exc.message}" + (f" ({details})" if details else ""), err=True)
-            sys.exit(2)
+            raise typer.Exit(2) from None
 
 
-app = _App(
+app = typer.Typer(
+    cls=_Group,
     name="plantloop",
     help="plantloop — MES and data platform in one closed loop.",
     no_args_is_help=True,

@@ -12,8 +12,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from plantloop.kernel.errors import PlantloopError
-
 platform_app = typer.Typer(help="Data platform: warehouse, metrics, catalog, lineage.", no_args_is_help=True)
 
 WarehouseOpt = Annotated[
@@ -37,8 +35,9 @@ def _warehouse(path: Path | None, plant_file: Path | None, console: Any = None) 
     return Warehouse(db, plant, console=console)
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
+def _fail(message: str) -> typer.Exit:
+    """A usage error: one line, exit 2 (plantloop errors get the same from the root app, ``cli.main``)."""
+    typer.echo(f"error: {message}", err=True)
     return typer.Exit(2)
 
 
@@ -67,8 +66,6 @@ def build(warehouse: WarehouseOpt = None, plant: PlantOpt = None, as_json: JsonO
     try:
         report = DataPlatform(wh).build(progress=progress)
         counts = {name: wh.query(f"SELECT count(*) FROM dw.{name}")[0][0] for name in wh.table_names()}
-    except PlantloopError as exc:
-        raise _fail(exc) from None
     finally:
         wh.close()
     if as_json:
@@ -115,8 +112,6 @@ def lineage(
     wh = _warehouse(warehouse, plant)
     try:
         data = Catalog(wh).lineage(table)
-    except PlantloopError as exc:
-        raise _fail(exc) from None
     finally:
         wh.close()
     if as_json:
@@ -157,8 +152,6 @@ def metrics(
     try:
         groups = [g.strip() for g in group_by.split(",") if g.strip()]
         result = query_metric(wh, name, period, groups, parse_filter(filter), consumer="cli").to_dict()
-    except PlantloopError as exc:
-        raise _fail(exc) from None
     finally:
         wh.close()
     if as_json:
@@ -241,7 +234,7 @@ def steward(
         with DataPlatform(wh).steward_queue() as queue:
             items = queue.list_items(StewardStatus(status))
     except ValueError:
-        raise _fail(ValueError(f"status must be open, resolved or rejected, not {status!r}")) from None
+        raise _fail(f"status must be open, resolved or rejected, not {status!r}") from None
     finally:
         wh.close()
     if as_json:

@@ -107,15 +107,13 @@ def test_follow_once_plans_a_real_sqlite_mes_and_its_lists_reach_the_mes(
     ],
 )
 def test_a_malformed_instance_file_is_one_line_of_error_and_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, fmt: str, message: str
+    tmp_path: Path, text: str, fmt: str, message: str
 ) -> None:
-    from plantloop.cli.main import app  # the root app, as the installed command runs it
+    from plantloop.cli.main import app  # the root app: its command group turns plantloop errors into this
 
     bad = tmp_path / "bad.txt"
     bad.write_text(text)
-    with pytest.raises(SystemExit) as exit_:
-        app(["schedule", "solve-file", str(bad), "--format", fmt, "--json"], prog_name="plantloop")
-    assert exit_.value.code == 2
-    captured = capsys.readouterr()
-    assert captured.err.startswith(message) and "Traceback" not in captured.err
-    assert captured.out == ""
+    result = CliRunner().invoke(app, ["schedule", "solve-file", str(bad), "--format", fmt, "--json"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message) and "Traceback" not in result.output
+    assert result.stdout == ""
