@@ -45,7 +45,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from plantloop.mes.masterdata import load_reference_plant
-from plantloop.sim.kpis import LEAD_TIME_PARTS
+from plantloop.sim.kpis import LEAD_TIME_PARTS, CustomerOrder, customer_orders
 from plantloop.sim.orders import SimWorkOrder
 from plantloop.sim.policies import make_policy
 from plantloop.sim.run import SimResult, run_simulation
@@ -65,36 +65,36 @@ KPIS = (
 FIGURES = ("on_time_ceiling", "lead_time_floor_h", *KPIS)
 
 
-def _chain_s(wo: SimWorkOrder) -> float:
-    """Standard work of the longest chain: the order's own operations after its slowest component."""
-    own = sum(wo.qty * op.spec.run_time_s_per_unit for op in wo.operations)
-    return own + max((_chain_s(child) for child in wo.children), default=0.0)
+def _chain_s(wo: SimWorkOrder, scale: float = 1.0) -> float:
+    """Standard work of the longest chain: the order's own operations after its slowest component, for
+    ``scale`` times the order's quantity."""
+    own = sum(scale * wo.qty * op.spec.run_time_s_per_unit for op in wo.operations)
+    return own + max((_chain_s(child, scale) for child in wo.children), default=0.0)
+
+
+def _whole_chain_s(order: CustomerOrder) -> float:
+    """The chain of a customer order moved as one lot, whether or not the policy split it: the floor and
+    the ceiling are the plant's, the same for every policy."""
+    lot = order.lots[0]
+    return _chain_s(lot, order.qty / lot.qty)
 
 
 def on_time_ceiling(result: SimResult) -> float:
     """Share of judged orders that an empty plant could still finish by their due date."""
     plant = result.plant
     horizon = plant.config.horizon_s
-    judged = [
-        wo
-        for wo in plant.records.work_orders
-        if wo.is_top_level and (wo.completed_s is not None or wo.due_s <= horizon)
-    ]
-    feasible = [
-        wo for wo in judged if plant.calendar.working_s(wo.released_s or 0.0, wo.due_s) >= _chain_s(wo)
-    ]
+    judged = [o for o in customer_orders(plant) if o.completed_s is not None or o.due_s <= horizon]
+    feasible = [o for o in judged if plant.calendar.working_s(o.released_s, o.due_s) >= _whole_chain_s(o)]
     return len(feasible) / len(judged) if judged else 1.0
 
 
 def lead_time_floor_h(result: SimResult) -> float:
-    """Mean lead time the completed orders would have had in an empty plant: release → the end of their
-    standard work content (longest chain, no queue, no setup) in working time. What is above it is queueing
-    and setups, the only part a dispatcher can take out."""
+    """Mean lead time the completed orders would have had in an empty plant, moved as one lot: release →
+    the end of their standard work content (longest chain, no queue, no setup) in working time. What is
+    above it is queueing and setups; splitting an order into sub-lots that overlap goes below it."""
     plant = result.plant
-    done = [wo for wo in plant.records.work_orders if wo.is_top_level and wo.completed_s is not None]
-    floors = [
-        plant.calendar.add_working(wo.released_s or 0.0, _chain_s(wo)) - (wo.released_s or 0.0) for wo in done
-    ]
+    done = [o for o in customer_orders(plant) if o.completed_s is not None]
+    floors = [plant.calendar.add_working(o.released_s, _whole_chain_s(o)) - o.released_s for o in done]
     return mean(floors) / 3600 if floors else 0.0
 
 
@@ -131,11 +131,8 @@ def run_one(seed: int, days: float, policy_name: str, scenario_name: str) -> dic
         "lead_time_breakdown_h": kpis.lead_time_breakdown_h,
         "waiting_by_work_center_h": kpis.waiting_by_work_center_h,
         "wall_s": round(time.perf_counter() - t0, 1),
-        "orders": {
-            wo.id: [wo.released_s, wo.completed_s]
-            for wo in result.plant.records.work_orders
-            if wo.is_top_level
-        },
+        "orders": {o.key: [o.released_s, o.completed_s] for o in customer_orders(result.plant)},
+        "work_orders_released": sum(1 for wo in result.plant.records.work_orders if wo.is_top_level),
     }
     history = getattr(policy.rule, "history", None)
     if history:

@@ -8,7 +8,9 @@
 - ``analytics``: FIFO plus both.
 - ``loop``: the whole closed loop — plantloop's finite-capacity scheduler (``aps``: CP-SAT, rescheduled
   every hour and when a machine goes down or comes back) planning around the maintenance windows the
-  predictive-maintenance watcher opened, plus both watchers.
+  predictive-maintenance watcher opened, plus both watchers; orders of at least 60 units are released as
+  up to three sub-lots that flow on their own (``optimize/scheduling/lotsize.py``).
+- ``loop-whole``: the same loop with every order released as one lot.
 
 The twin's storeroom: one service kit per work center type (``SP-KIT-<work center>``), one on hand at the
 start, reordered one at a time when used, arriving after ``KIT_LEAD_TIME``.
@@ -83,7 +85,9 @@ def make_analytics() -> Policy:
     return Policy("analytics", fifo_rule, hooks=[pdm_watcher(plant), quality_watcher(plant)])
 
 
-def make_loop() -> Policy:
+def make_loop(name: str = "loop", *, split: bool = True) -> Policy:
+    """The whole loop; ``split=False`` releases every order as one lot (policy ``loop-whole``)."""
+    from plantloop.optimize.scheduling.lotsize import LotSplit
     from plantloop.optimize.scheduling.twin import ApsDispatch
     from plantloop.sim.policies import PlantSnapshot
 
@@ -102,9 +106,14 @@ def make_loop() -> Policy:
         ]
 
     return Policy(
-        "loop",
+        name,
         ApsDispatch(windows=windows),
         publish_interval_s=3600.0,
         publish_on_downtime=True,
         hooks=[pdm, quality_watcher(plant)],
+        lot_sizes=LotSplit() if split else None,
     )
+
+
+def make_loop_whole() -> Policy:
+    return make_loop("loop-whole", split=False)

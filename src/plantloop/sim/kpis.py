@@ -15,11 +15,13 @@ Then availability = APT / PBT; performance = planned run time per unit × produc
 loss; over completed operations, so numerator and denominator cover the same work); quality = good /
 produced; OEE = availability × performance × quality; utilization = APT / POT.
 
-Order KPIs: on-time rate over the orders due within the run or completed (orders due later and not done
-are not judged); throughput = good units of completed top-level orders; scrap rate = scrapped units / units
-entering completed operations, split by the injected cause each operation's scrap is attributed to (``base``
-is the irreducible rate; ``machine``, ``drift``, ``lot`` are what maintenance and holds can remove; ``shift``
-is a crew effect); mean lead time = release → completion of completed orders.
+Order KPIs are per customer order (a sales order released as sub-lots counts once, released with its first
+sub-lot and complete with its last, see :func:`customer_orders`): on-time rate over the orders due within the
+run or completed (orders due later and not done are not judged); throughput = good units of completed orders;
+scrap rate = scrapped units / units entering completed operations, split by the injected cause each
+operation's scrap is attributed to (``base`` is the irreducible rate; ``machine``, ``drift``, ``lot`` are what
+maintenance and holds can remove; ``shift`` is a crew effect); mean lead time = release → completion of
+completed orders.
 
 Where the lead time goes (``lead_time_breakdown_h``): each completed order's release → completion is
 walked back along its critical chain — its own operations, and wherever an operation waited for a
@@ -37,6 +39,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -130,15 +133,13 @@ def compute_kpis(
     """KPIs over ``[0, until_s)`` (default: the whole horizon)."""
     until = plant.config.horizon_s if until_s is None else until_s
     calendar = plant.calendar
-    top = [wo for wo in plant.records.work_orders if wo.is_top_level]
-    completed = [wo for wo in top if wo.completed_s is not None]
-    judged = [wo for wo in top if wo.completed_s is not None or wo.due_s <= until]
-    on_time = [wo for wo in judged if wo.completed_s is not None and wo.completed_s <= wo.due_s]
-    tardiness = [
-        max(0.0, (wo.completed_s if wo.completed_s is not None else until) - wo.due_s) for wo in judged
-    ]
-    lead = [(wo.completed_s or 0.0) - (wo.released_s or 0.0) for wo in completed]
-    breakdown, waiting_by_wc = lead_time_breakdown(plant, completed)
+    top = customer_orders(plant)
+    completed = [o for o in top if o.completed_s is not None]
+    judged = [o for o in top if o.completed_s is not None or o.due_s <= until]
+    on_time = [o for o in judged if o.completed_s is not None and o.completed_s <= o.due_s]
+    tardiness = [max(0.0, (o.completed_s if o.completed_s is not None else until) - o.due_s) for o in judged]
+    lead = [(o.completed_s or 0.0) - o.released_s for o in completed]
+    breakdown, waiting_by_wc = lead_time_breakdown(plant, [o.last for o in completed])
 
     done_ops = [op for op in plant.ops.values() if op.state is OpState.DONE]
     produced = sum(op.qty_in for op in done_ops)
@@ -172,7 +173,7 @@ def compute_kpis(
         orders_on_time=len(on_time),
         on_time_rate=_ratio(len(on_time), len(judged)),
         mean_tardiness_h=round(sum(tardiness) / len(tardiness) / 3600, 4) if tardiness else 0.0,
-        throughput_units=sum(wo.qty_good for wo in completed),
+        throughput_units=sum(wo.qty_good for o in completed for wo in o.lots),
         scrap_rate=_ratio(scrap, produced),
         scrap_by_cause=_scrap_by_cause(done_ops),
         lots_reviewed=sum(r.released_s is not None for r in plant.records.reviews),
@@ -201,6 +202,46 @@ def compute_kpis(
         dispatch_reads=plant.dispatch_reads,
         telemetry_samples=telemetry_samples,
     )
+
+
+@dataclass(frozen=True)
+class CustomerOrder:
+    """A sales order as the customer sees it: the top-level work orders it was released as (one, or its
+    sub-lots), released with the first and complete with the last."""
+
+    key: str
+    lots: tuple[SimWorkOrder, ...]
+
+    @property
+    def released_s(self) -> float:
+        return min(wo.released_s or 0.0 for wo in self.lots)
+
+    @property
+    def completed_s(self) -> float | None:
+        ends = [wo.completed_s for wo in self.lots]
+        return None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+
+    @property
+    def due_s(self) -> float:
+        return min(wo.due_s for wo in self.lots)
+
+    @property
+    def qty(self) -> int:
+        return sum(wo.qty for wo in self.lots)
+
+    @property
+    def last(self) -> SimWorkOrder:
+        """The lot that completed last (or is still open): the one the order's lead time waits for."""
+        return max(self.lots, key=lambda wo: math.inf if wo.completed_s is None else wo.completed_s)
+
+
+def customer_orders(plant: Plant) -> list[CustomerOrder]:
+    """The run's sales orders, in release order, each with the top-level work orders that deliver it."""
+    groups: dict[str, list[SimWorkOrder]] = {}
+    for wo in plant.records.work_orders:
+        if wo.is_top_level:
+            groups.setdefault(wo.order_key, []).append(wo)
+    return [CustomerOrder(key, tuple(lots)) for key, lots in groups.items()]
 
 
 def _scrap_by_cause(done_ops: list[SimOperation]) -> dict[str, int]:

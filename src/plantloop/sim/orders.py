@@ -31,6 +31,11 @@ def produced_lot_id(work_order_id: str) -> str:
     return f"LOT-{work_order_id}"
 
 
+def sub_lot_id(work_order_id: str, index: int) -> str:
+    """The work order of sub-lot ``index`` (from 1) of an order released in sub-lots."""
+    return f"{work_order_id}.{index}"
+
+
 @dataclass(eq=False)
 class SimOperation:
     id: str
@@ -73,6 +78,8 @@ class SimWorkOrder:
     children: list[SimWorkOrder] = field(default_factory=list)
     operations: list[SimOperation] = field(default_factory=list)
     sales_order_id: str | None = None
+    #: the ERP's work order id this one is a sub-lot of (None: the order was released as one lot)
+    split_from: str | None = None
     rush: bool = False
     released_s: float | None = None
     completed_s: float | None = None
@@ -85,6 +92,11 @@ class SimWorkOrder:
     @property
     def is_top_level(self) -> bool:
         return self.parent is None
+
+    @property
+    def order_key(self) -> str:
+        """The customer order this work order delivers (its own id unless it is a sub-lot)."""
+        return self.split_from or self.id
 
 
 def explode(

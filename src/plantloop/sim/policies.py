@@ -14,8 +14,11 @@ maintenance on (every that fraction of the mean operating time between failures)
   when a machine goes down or comes back, and publishes the plan as pinned dispatch lists.
 - ``pdm``, ``quality``, ``analytics``: FIFO plus plantloop's maintenance and/or quality analytics acting
   on the plant (``sim/analytics_policies.py``).
-- ``loop``: the whole closed loop — ``aps`` planning around predictive-maintenance windows, plus the
-  maintenance and quality analytics. ``make_policy(name, rule=my_rule)`` wraps any other rule.
+- ``loop``: the whole closed loop — ``aps`` planning around predictive-maintenance windows, releasing
+  large orders as sub-lots that flow on their own (lot streaming), plus the maintenance and quality
+  analytics. ``loop-whole`` is the same with every order released as one lot, and ``split`` is FIFO with
+  the loop's sub-lots: the two halves of the loop's lead-time gain, measured apart.
+  ``make_policy(name, rule=my_rule)`` wraps any other rule.
 """
 
 from __future__ import annotations
@@ -117,6 +120,9 @@ class Policy:
     #: how a new set of dispatch lists reaches the MES, given the plant's command sink (e.g. as a schedule
     #: decision that the decision layer records, approves by configuration and publishes); None sends it
     publish: Callable[[PublishDispatchLists, Callable[[Command], Any]], None] | None = None
+    #: lot sizing at release: a sales order's quantity → the quantities of the work orders it becomes
+    #: (sub-lots ``f"{work_order_id}.{i}"``, see ``optimize/scheduling/lotsize.py``); None: one work order
+    lot_sizes: Callable[[int], list[int]] | None = None
 
 
 def _entries(lists: dict[str, list[OperationView]]) -> list[DispatchEntry]:
@@ -228,6 +234,12 @@ def _atcs() -> Policy:
     return Policy("atcs", SetupAwareAtc(), pm_interval_fraction=0.5, publish_interval_s=3600.0)
 
 
+def _split() -> Policy:
+    from plantloop.optimize.scheduling.lotsize import LotSplit
+
+    return Policy("split", fifo_rule, lot_sizes=LotSplit())
+
+
 def _aps() -> Policy:
     # imported here: the scheduler depends on the simulator's views, not the other way round
     from plantloop.optimize.scheduling.twin import ApsDispatch
@@ -239,7 +251,7 @@ def _analytics(name: str) -> Callable[[], Policy]:
     def factory() -> Policy:
         from plantloop.sim import analytics_policies  # the analytics load only when asked for
 
-        made: Policy = getattr(analytics_policies, f"make_{name}")()
+        made: Policy = getattr(analytics_policies, f"make_{name.replace('-', '_')}")()
         return made
 
     return factory
@@ -249,7 +261,8 @@ POLICIES: dict[str, Callable[[], Policy]] = {
     "baseline": _baseline,
     "atcs": _atcs,
     "aps": _aps,
-    **{name: _analytics(name) for name in ("pdm", "quality", "analytics", "loop")},
+    "split": _split,
+    **{name: _analytics(name) for name in ("pdm", "quality", "analytics", "loop", "loop-whole")},
 }
 
 

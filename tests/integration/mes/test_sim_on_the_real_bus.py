@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from plantloop.bootstrap import Container
 from plantloop.loop.decisions import DecisionKind, DecisionStatus
@@ -109,3 +110,39 @@ def test_the_schedulers_dispatch_lists_reach_the_mes_as_acknowledged_schedule_de
     assert published and all(
         (mes.queries.schedule_version(wc) or "").startswith("E1-aps-") for wc in published
     )
+
+
+def test_orders_released_as_sub_lots_are_work_orders_of_one_sales_order_in_the_mes(
+    make_container: Make,
+) -> None:
+    """Lot streaming (policy ``split``): a sales order of 60 units or more becomes up to three work orders
+    in the MES, each carrying the sales order, together its whole quantity; the KPIs count the customer
+    order once, complete when its last sub-lot is."""
+    mes = make_container()
+    gateway = BusGateway(mes.bus, mes.queries)
+    config = scenario(days=1, seed=5, policy="split", telemetry_hz=0.0, id_prefix="E1-")
+    with gateway.group_commit():
+        result = run_simulation(config, gateway, plant=mes.plant)
+    assert result.kpis.commands_rejected == 0
+    released = [o for o in result.orders if o.arrival_s < config.horizon_s]
+    assert result.kpis.orders_released == len(released)
+    split = [o for o in released if o.qty >= 60]
+    assert split, "the demand must have orders large enough to split"
+    for order in released:
+        of_order = mes.queries.work_orders_of(sales_order_id=order.sales_order_id)
+        lots = [wo for wo in of_order if wo.parent_work_order_id is None]
+        assert sum(wo.qty for wo in lots) == order.qty
+        if order.qty >= 60:
+            names = [f"{order.work_order_id}.{i}" for i in range(1, len(lots) + 1)]
+            assert sorted(wo.id for wo in lots) == names
+            assert 2 <= len(lots) <= 3 and max(wo.qty for wo in lots) - min(wo.qty for wo in lots) <= 1
+        else:
+            assert [wo.id for wo in lots] == [order.work_order_id]
+        assert {wo.due_at for wo in lots} == {lots[0].due_at}
+    # a customer order is complete when its last sub-lot is
+    sims: dict[str, list[Any]] = {}
+    for wo in result.plant.records.work_orders:
+        if wo.is_top_level:
+            sims.setdefault(wo.order_key, []).append(wo)
+    complete = [key for key, lots in sims.items() if all(wo.completed_s is not None for wo in lots)]
+    assert result.kpis.orders_completed == len(complete) > 0
