@@ -4,7 +4,8 @@ A machine works only inside the shift calendar. When idle it takes the first *el
 work center's dispatch list (previous operation done, child work orders done, purchased components on
 hand, an operator of the shift if operators are modelled) — so it executes the MES's lists, not its own
 idea. Processing is lognormal around ``run_time_s_per_unit / speed_factor``; setups depend on the previous
-product and family; failures come when the operating time reaches the life sampled by ``faults.py``.
+product and family (plus the scenario's lot handling, if any); failures come when the operating time
+reaches the life sampled by ``faults.py``.
 
 Maintenance asked for through the MES (a ``CreateMaintenanceOrder`` submitted to the plant by a policy
 hook or the decision layer) is done at the next operation boundary once its planned start has come: the
@@ -130,6 +131,8 @@ class EquipmentProcess:
             setup_s = spec.minor_setup_time_s / speed
         else:
             setup_s = spec.setup_time_s / speed
+        if m.last_step != (wo.order_key, spec.seq):
+            setup_s += plant.config.lot_handling_s
         op.setup_s = setup_s
         if setup_s > 0:
             self._set(MachineStatus.SETUP)
@@ -200,6 +203,7 @@ class EquipmentProcess:
         op.qty_good, op.qty_scrap = good, scrap
         op.scrap_by_cause = outcome.scrap_by_cause
         m.last_family, m.last_material = wo.family, wo.material_id
+        m.last_step = (wo.order_key, op.spec.seq)
         if op.operator_id:
             plant.busy_operators.discard(op.operator_id)
             plant.wake_all()

@@ -83,7 +83,9 @@ class OrderFeed:
             for routing_material in [p, *self._intermediates(p)]:
                 for op in plant.routings_by_material[routing_material].operations:
                     wc = op.work_center_ids[0]
-                    load[wc] = load.get(wc, 0.0) + share * (op.setup_time_s + op.minor_setup_time_s) / 2
+                    load[wc] = load.get(wc, 0.0) + share * (
+                        (op.setup_time_s + op.minor_setup_time_s) / 2 + cfg.lot_handling_s
+                    )
         best_rate, bottleneck = math.inf, ""
         for wc, secs_per_order in load.items():
             eqs = plant.work_centers[wc].equipment

@@ -55,6 +55,9 @@ class Machine:
     last_material: str | None = None
     maintenance_orders: int = 0
     busy_s: float = 0.0
+    #: the customer order and routing step of the last operation it ran (a sub-lot of the same order at
+    #: the same step continues without handling, see ``ScenarioConfig.lot_handling_s``)
+    last_step: tuple[str, int] | None = None
 
     @property
     def id(self) -> str:

@@ -88,6 +88,13 @@ class ScenarioConfig(_Config):
     # ---- execution ----
     processing_sigma: float = Field(default=0.15, ge=0, description="Lognormal sigma of processing time.")
     processing_slowdown: float = Field(default=1.05, gt=0, description="Mean actual / standard run time.")
+    lot_handling_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="Machine time at the start of every operation (loading the lot, first-piece check, "
+        "booking), unless the machine just ran the same step of another sub-lot of the same order: what a "
+        "lot costs besides its setup, so that small lots cost capacity (0: none, as in the default plant).",
+    )
     operators: bool = Field(default=False, description="Operations need a skilled operator of the shift.")
     material_safety_days: float = Field(default=2.0, ge=0)
     dispatch_refresh_s: float | None = Field(
@@ -133,6 +140,8 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         )
     },
     "stressed": {"bottleneck_load": 0.95, "rush_p": 0.15, "faults": FaultConfig(failure_rate_factor=2.0)},
+    # every lot costs 10 minutes of machine time at every step: what splitting orders into sub-lots pays
+    "handling": {"lot_handling_s": 600.0},
     "dirty": {"dirty": DirtyConfig(enabled=True)},
     "operators": {"operators": True},
 }
