@@ -99,6 +99,8 @@ class PlantSnapshot:
     #: actual over standard run time of the operations completed so far (1.0 before any): what an MES's
     #: actuals tell a planner about the plant's real pace
     run_time_ratio: float = 1.0
+    #: machine seconds a lot takes at each step besides its setup and run (loading, first-piece check)
+    lot_handling_s: float = 0.0
 
 
 DispatchRule = Callable[[PlantSnapshot], list[DispatchEntry]]

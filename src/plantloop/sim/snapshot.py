@@ -81,6 +81,7 @@ def take_snapshot(plant: Plant) -> PlantSnapshot:
         running=_running_views(plant),
         working_windows=_windows(plant, now, now + SNAPSHOT_CALENDAR_S),
         run_time_ratio=_run_time_ratio(plant),
+        lot_handling_s=plant.config.lot_handling_s,
     )
 
 

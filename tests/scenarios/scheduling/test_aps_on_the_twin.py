@@ -3,6 +3,8 @@ published lists, and a seed gives the same run twice (deterministic work limit, 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from plantloop.mes.domain.commands import PublishDispatchLists
 from plantloop.mes.masterdata import PlantDefinition
 from plantloop.optimize.scheduling.check import check_schedule
@@ -45,6 +47,14 @@ def test_a_mid_run_snapshot_becomes_a_feasible_plan_with_started_work_frozen(
     for key, a in by_key.items():
         for child in shop.problem.op(key).after_jobs:
             assert a.start >= ends[child]
+    # a plant whose lots take 10 minutes of handling at each step: every waiting operation 10 min longer
+    handled = shop_from_snapshot(replace(snapshot, lot_handling_s=600.0))
+    waiting = [k for k, op_id in shop.operation_ids.items() if op_id not in running]
+    assert waiting
+    for key in waiting:
+        plain = [o.duration for o in shop.problem.op(key).options]
+        longer = [o.duration for o in handled.problem.op(key).options]
+        assert longer == [d + 10 for d in plain]
 
 
 def test_the_aps_policy_publishes_feasible_plans_the_plant_executes_and_repeats_itself(

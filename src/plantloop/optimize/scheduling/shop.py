@@ -69,6 +69,8 @@ class OperationState:
     remaining_s: float | None = None
     after_work_orders: tuple[str, ...] = ()
     earliest_s: float = 0.0
+    #: machine seconds the lot takes at this step besides setup and run (handling), whatever the speed
+    fixed_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +225,7 @@ def _options(
     out: list[Option] = []
     for wc in st.work_center_ids:
         for m in by_wc.get(wc, []):
-            seconds = st.qty * st.run_s_per_unit / machines[m].speed_factor
+            seconds = st.fixed_s + st.qty * st.run_s_per_unit / machines[m].speed_factor
             out.append(Option(m, axis.duration_units(seconds)))
     return tuple(out)
 

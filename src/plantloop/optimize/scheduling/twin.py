@@ -76,6 +76,7 @@ def shop_from_snapshot(
                 after_work_orders=view.after_work_orders,
                 # a held lot goes on when its review is due to end
                 earliest_s=max(0.0, view.held_until_s - now),
+                fixed_s=snapshot.lot_handling_s,
             )
         )
     machines = [

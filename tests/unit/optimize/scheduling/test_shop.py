@@ -61,6 +61,14 @@ def test_every_equipment_of_an_alternative_work_center_is_an_option_at_its_speed
     assert options == {"ASSY-1": 30, "ASSY-2": 60}  # 30 units × 60 s = 30 min, half speed: 60 min
 
 
+def test_a_lots_handling_time_is_added_to_every_option_whatever_the_machine_speed() -> None:
+    op = OperationState("WO-2/010", "WO-2", 10, ("ASSY",), 30, 60.0, 1200, 300, fixed_s=600.0)
+    orders = [OrderState("WO-2", "FAN-A", "FAN", due_s=3 * 3600.0)]
+    shop = build_shop_problem(orders, [op], MACHINES, AXIS)
+    options = {shop.equipment_ids[o.machine]: o.duration for o in shop.problem.op((0, 0)).options}
+    assert options == {"ASSY-1": 40, "ASSY-2": 70}  # 10 min of handling before 30 and 60 min of run
+
+
 def test_setups_follow_the_routing_none_minor_major_over_the_machine_speed() -> None:
     shop = _shop()
     p = shop.problem
