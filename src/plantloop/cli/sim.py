@@ -27,7 +27,8 @@ def sim(
         str,
         typer.Option(
             help="Dispatch policy: baseline, atcs, aps, pdm, quality, analytics, loop (the whole closed "
-            "loop), or any registered with sim.policies.register_policy."
+            "loop, large orders in sub-lots), loop-whole (the same, one lot per order), split (FIFO with "
+            "the loop's sub-lots), or any registered with sim.policies.register_policy."
         ),
     ] = "baseline",
     scenario_name: Annotated[str, typer.Option("--scenario", help="Named scenario.")] = "default",
