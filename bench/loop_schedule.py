@@ -21,8 +21,14 @@ the mean lead time of the orders that both the policy and the baseline completed
 top-level order's release and completion, ``orders``), then the mean over seeds.
 The twin starts from an empty plant and its queues take one to two weeks to build, so a 7-day run measures
 mostly the run-in; ``--days 14`` or more compares the policies on a plant past it (docs/benchmarks.md).
+``loop`` releases large orders as sub-lots; ``split`` (FIFO with the same sub-lots) and ``loop-whole`` (the
+loop with one lot per order) split its gain, and ``--scenario handling`` charges every lot 10 minutes of
+machine time per step, the cost that sub-lots multiply. Orders are counted per customer order, and the
+ceiling and the floor are those of the order moved as one lot, the same for every policy.
 
     .venv/bin/python bench/loop_schedule.py --seeds 1,2,3 --days 7 --policies baseline,aps,loop --json
+    .venv/bin/python bench/loop_schedule.py --seeds 1,2,3 --days 14 \
+        --policies baseline,split,loop-whole,loop --scenario handling --json
     .venv/bin/python bench/loop_schedule.py --seeds 1,2,3 --days 7 --policies baseline,atcs,aps \
         --results loop-schedule.jsonl       # resumable: runs already in the file are not repeated
 
