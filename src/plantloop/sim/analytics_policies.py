@@ -113,7 +113,3 @@ def make_loop(name: str = "loop", *, split: bool = True) -> Policy:
         hooks=[pdm, quality_watcher(plant)],
         lot_sizes=LotSplit() if split else None,
     )
-
-
-def make_loop_whole() -> Policy:
-    return make_loop("loop-whole", split=False)

@@ -14,28 +14,25 @@ from typing import Any
 
 import simpy
 
-from plantloop.kernel.errors import Conflict, PlantloopError
+from plantloop.kernel.errors import PlantloopError
 from plantloop.mes.domain.commands import (
     Command,
     CreateMaintenanceOrder,
-    CreateWorkOrder,
     EndDowntime,
     HoldLot,
     PublishDispatchLists,
     ReleaseLot,
-    ReleaseWorkOrder,
     StartDowntime,
 )
 from plantloop.mes.masterdata.schema import Equipment, PlantDefinition
 from plantloop.sim import supply
 from plantloop.sim.calendar import SimCalendar
-from plantloop.sim.erp import SalesOrder
 from plantloop.sim.events import shop_floor_event
 from plantloop.sim.faults import FailureModel, FaultRecord, FaultType, GroundTruth, Life, QualityModel
 from plantloop.sim.gateway import MesGateway
 from plantloop.sim.materials import Inventory, StockLot
 from plantloop.sim.mrb import MaterialReview, Review, held_work_order, hold, hold_purchased, released
-from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder, explode, sub_lot_id
+from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder
 from plantloop.sim.policies import PlantSnapshot, Policy
 from plantloop.sim.scenario import ScenarioConfig, rng_stream
 from plantloop.sim.telemetry import MachineStatus, MachineTrace
@@ -315,73 +312,12 @@ class Plant:
             self.wake(wc)
 
     # ---- orders ------------------------------------------------------------------------------------
-    def release(self, order: SalesOrder) -> None:
-        """Turn a sales order into work orders in the MES (one, or the policy's sub-lots) and release them."""
-        qtys = self.policy.lot_sizes(order.qty) if self.policy.lot_sizes is not None else [order.qty]
-        if sum(qtys) != order.qty or min(qtys) <= 0:
-            raise Conflict(
-                f"lot sizes {qtys} do not make up the {order.qty} units of {order.work_order_id}",
-                work_order_id=order.work_order_id,
-            )
-        materials: list[str] = []
-        for index, qty in enumerate(qtys, start=1):
-            wo_id = order.work_order_id if len(qtys) == 1 else sub_lot_id(order.work_order_id, index)
-            for mat in self._release_lot(order, wo_id, qty, split=len(qtys) > 1):
-                if mat not in materials:
-                    materials.append(mat)
-        for mat in materials:
-            supply.reorder(self, mat)
-        if self.policy.publish_on_release:
-            self.publish()
-        self.wake_all(refresh=True)
-
-    def _release_lot(self, order: SalesOrder, wo_id: str, qty: int, *, split: bool) -> list[str]:
-        """Create and release one work order (and its component orders) of ``order``; returns the purchased
-        materials it needs."""
-        now = self.env.now
-        orders = explode(self.definition, wo_id, order.material_id, qty, order.due_s, order.priority)
-        created = self.send(
-            CreateWorkOrder(
-                at=self.now_at,
-                work_order_id=wo_id,
-                material_id=order.material_id,
-                qty=qty,
-                due_at=self.calendar.at(order.due_s),
-                sales_order_id=order.sales_order_id,
-                customer=order.customer,
-                priority=order.priority,
-                issued_by="erp" if not split else f"policy:{self.policy.name}",
-            )
-        )
-        expected = [wo.id for wo in orders]
-        if isinstance(created, list) and sorted(map(str, created)) != sorted(expected):
-            raise Conflict(
-                f"the MES created {created} for {wo_id}, the simulator expected {expected}",
-                work_order_id=wo_id,
-            )
-        self.send(ReleaseWorkOrder(at=self.now_at, work_order_id=wo_id, issued_by="erp"))
-        materials: list[str] = []
-        for wo in orders:
-            wo.released_s = now
-            wo.sales_order_id = order.sales_order_id if wo.parent is None else None
-            wo.split_from = order.work_order_id if split and wo.parent is None else None
-            wo.rush = order.rush
-            self.records.work_orders.append(wo)
-            self.work_orders[wo.id] = wo
-            remaining = 0.0
-            for op in reversed(wo.operations):
-                remaining += wo.qty * op.spec.run_time_s_per_unit / self.mean_speed[op.work_center_id]
-                op.remaining_s = remaining
-            for op in wo.operations:
-                self._order_index += 1
-                op.order_index = self._order_index
-                self.ops[op.id] = op
-                self.waiting[op.id] = op
-                for mat, qty_needed in op.purchased_needs:
-                    self.inventory.require(mat, qty_needed)
-                    if mat not in materials:
-                        materials.append(mat)
-        return materials
+    def add_waiting(self, op: SimOperation) -> None:
+        """A released operation (``release.py``): numbered in release order, known by id, waiting to start."""
+        self._order_index += 1
+        op.order_index = self._order_index
+        self.ops[op.id] = op
+        self.waiting[op.id] = op
 
     def finish(self) -> None:
         """Close the ground truth at the end of the run (degradation still visible, bad-lot users)."""

@@ -249,11 +249,13 @@ def _aps() -> Policy:
     return Policy("aps", ApsDispatch(), publish_interval_s=3600.0, publish_on_downtime=True)
 
 
-def _analytics(name: str) -> Callable[[], Policy]:
+def _analytics(maker: str, **options: Any) -> Callable[[], Policy]:
+    """The policy ``analytics_policies.make_<maker>(**options)`` builds (imported when first asked for)."""
+
     def factory() -> Policy:
         from plantloop.sim import analytics_policies  # the analytics load only when asked for
 
-        made: Policy = getattr(analytics_policies, f"make_{name.replace('-', '_')}")()
+        made: Policy = getattr(analytics_policies, f"make_{maker}")(**options)
         return made
 
     return factory
@@ -264,7 +266,8 @@ POLICIES: dict[str, Callable[[], Policy]] = {
     "atcs": _atcs,
     "aps": _aps,
     "split": _split,
-    **{name: _analytics(name) for name in ("pdm", "quality", "analytics", "loop", "loop-whole")},
+    **{name: _analytics(name) for name in ("pdm", "quality", "analytics", "loop")},
+    "loop-whole": _analytics("loop", name="loop-whole", split=False),
 }
 
 

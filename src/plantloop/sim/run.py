@@ -33,6 +33,7 @@ from plantloop.sim.kpis import Kpis, compute_kpis
 from plantloop.sim.materials import Inventory
 from plantloop.sim.plant import Plant
 from plantloop.sim.policies import Policy, make_policy
+from plantloop.sim.release import release
 from plantloop.sim.scenario import ScenarioConfig
 from plantloop.sim.telemetry import TelemetryGenerator, TelemetrySink
 
@@ -195,7 +196,7 @@ def _erp(env: simpy.Environment, plant: Plant, orders: list[SalesOrder]) -> Gene
     for order in orders:
         if order.arrival_s > env.now:
             yield env.timeout(order.arrival_s - env.now)
-        plant.release(order)
+        release(plant, order)
 
 
 def _every(
