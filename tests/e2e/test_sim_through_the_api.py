@@ -1,6 +1,6 @@
 """End to end: the simulator runs two plant days against the real app over HTTP (uvicorn, SQLite file),
-the KPIs are plausible, the MES agrees with the simulator, and every outbox event reaches a subscriber
-exactly once, in order."""
+releasing large orders as sub-lots as a real plant's ERP link would (``lot_qtys``); the KPIs are plausible,
+the MES agrees with the simulator, and every outbox event reaches a subscriber exactly once, in order."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def test_two_simulated_days_through_the_api_give_plausible_kpis_and_every_event_
     app = serve(container)
     with httpx.Client(base_url=f"{app.base_url}/api/v1", auth=("admin", "demo"), timeout=30) as client:
         gateway = HttpGateway(client)
-        result = run_simulation(scenario(days=2, seed=7, telemetry_hz=0.0), gateway, plant=reference_plant)
+        config = scenario(days=2, seed=7, telemetry_hz=0.0, policy="split")
+        result = run_simulation(config, gateway, plant=reference_plant)
         kpis = result.kpis
         # plausible KPIs of a loaded plant (bottleneck near 88 %) over two days
         assert kpis.commands_rejected == 0
@@ -66,6 +67,16 @@ def test_two_simulated_days_through_the_api_give_plausible_kpis_and_every_event_
             wo.qty_good for wo in result.plant.records.work_orders if wo.is_top_level and wo.completed_s
         )
         assert sum(wo["qty_good"] for wo in mes_orders if wo["parent_work_order_id"] is None) == sim_good
+        # large orders went in as sub-lots over HTTP, together the order's quantity
+        split = [o for o in result.orders if o.qty >= 60 and o.arrival_s < config.horizon_s]
+        assert split
+        for order in split[:5]:
+            lots = [client.get(f"/work-orders/{order.work_order_id}.{i}").json() for i in (1, 2)]
+            assert all(lot["sales_order_id"] == order.sales_order_id for lot in lots)
+            third = client.get(f"/work-orders/{order.work_order_id}.3")
+            qtys = [lot["qty"] for lot in lots] + ([third.json()["qty"]] if third.status_code == 200 else [])
+            assert sum(qtys) == order.qty
+            assert client.get(f"/work-orders/{order.work_order_id}").status_code == 404
     # every outbox event delivered exactly once, in outbox order
     outbox = _all_outbox(container)
     deadline = time.monotonic() + 30

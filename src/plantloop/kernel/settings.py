@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     locale: str = "en"
+    #: Orders created with ``"split": true`` (``POST /work-orders``) become at most ``lot_max_lots`` equal
+    #: sub-lots, none smaller than ``lot_min_qty`` units (``optimize/scheduling/lotsize.py``).
+    lot_max_lots: int = Field(default=3, ge=1, le=100)
+    lot_min_qty: int = Field(default=30, ge=1)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

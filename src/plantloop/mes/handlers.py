@@ -37,6 +37,8 @@ from plantloop.mes.domain.work_order import (
     OperationStatus,
     WorkOrder,
     explode,
+    lots_of,
+    sub_lot_id,
     work_order_of,
 )
 from plantloop.mes.masterdata.schema import PlantDefinition
@@ -101,12 +103,17 @@ def create_work_order(cmd: c.CreateWorkOrder, ctx: Context) -> list[str]:
     routing = plant.routings_by_material.get(cmd.material_id)
     if routing is None:
         raise NoRouting(cmd.material_id)
-    orders = [(cmd.work_order_id, cmd.material_id, cmd.qty, cmd.due_at, cmd.parent_work_order_id)]
-    orders += [
-        (ch.work_order_id, ch.material_id, ch.qty, ch.due_at, ch.parent_work_order_id)
-        for ch in explode(plant, cmd.work_order_id, cmd.material_id, cmd.qty, cmd.due_at)
-    ]
-    existing = ctx.uow.work_orders.get_many(o[0] for o in orders)
+    lots = lots_of(cmd.work_order_id, cmd.qty, cmd.lot_qtys)
+    orders = []
+    for wo_id, qty in lots:
+        orders.append((wo_id, cmd.material_id, qty, cmd.due_at, cmd.parent_work_order_id))
+        orders += [
+            (ch.work_order_id, ch.material_id, ch.qty, ch.due_at, ch.parent_work_order_id)
+            for ch in explode(plant, wo_id, cmd.material_id, qty, cmd.due_at)
+        ]
+    # an order and its sub-lots exclude each other: the same order cannot come in both split and whole
+    claimed = [o[0] for o in orders] + [cmd.work_order_id, sub_lot_id(cmd.work_order_id, 1)]
+    existing = ctx.uow.work_orders.get_many(claimed)
     if existing:
         raise AlreadyExists("work order", next(iter(existing)))
     for wo_id, material_id, qty, due_at, parent in orders:

@@ -22,6 +22,7 @@ from plantloop.mes.domain.commands import (
     PublishDispatchLists,
     ReleaseWorkOrder,
 )
+from plantloop.mes.domain.work_order import lots_of, sub_lot_id
 from plantloop.mes.masterdata.schema import PlantDefinition
 from plantloop.sim.orders import explode
 
@@ -72,6 +73,7 @@ class RecordingGateway:
         self._created: dict[str, list[str]] = {}  # work order -> its operation ids (children separate)
         self._children: dict[str, list[str]] = {}
         self._released: set[str] = set()
+        self._claimed: set[str] = set()  # ids of orders created (an order created in sub-lots claims its own)
         self._fifo: dict[str, list[str]] = {}  # work center -> released operations in release order
         self._published: dict[str, list[str]] = {}
         self._versions: set[str] = set()
@@ -108,11 +110,15 @@ class RecordingGateway:
 
     # ---- internals ---------------------------------------------------------------------------------
     def _create(self, command: CreateWorkOrder) -> list[str]:
-        if command.work_order_id in self._created:
-            raise Conflict(f"work order {command.work_order_id} exists", work_order_id=command.work_order_id)
-        orders = explode(
-            self._plant, command.work_order_id, command.material_id, command.qty, 0.0, command.priority
-        )
+        orders = [
+            wo
+            for lot, qty in lots_of(command.work_order_id, command.qty, command.lot_qtys)
+            for wo in explode(self._plant, lot, command.material_id, qty, 0.0, command.priority)
+        ]
+        for wo_id in [command.work_order_id, sub_lot_id(command.work_order_id, 1), *(wo.id for wo in orders)]:
+            if wo_id in self._created or wo_id in self._claimed:
+                raise Conflict(f"work order {wo_id} exists", work_order_id=wo_id)
+        self._claimed.add(command.work_order_id)
         for wo in orders:
             self._created[wo.id] = [op.id for op in wo.operations]
             self._children[wo.id] = [c.id for c in wo.children]

@@ -31,11 +31,6 @@ def produced_lot_id(work_order_id: str) -> str:
     return f"LOT-{work_order_id}"
 
 
-def sub_lot_id(work_order_id: str, index: int) -> str:
-    """The work order of sub-lot ``index`` (from 1) of an order released in sub-lots."""
-    return f"{work_order_id}.{index}"
-
-
 @dataclass(eq=False)
 class SimOperation:
     id: str

@@ -2,9 +2,10 @@
 
 The policy's lot sizing (``Policy.lot_sizes``, see ``optimize/scheduling/lotsize.py``) decides whether the
 order goes in as one work order carrying the sales order's own work order id, or as sub-lots
-``f"{work_order_id}.{i}"`` issued by the policy. Every work order is created and released through the MES
-(which explodes it into its component orders, as the simulator does, and the two must agree), and the
-plant mirrors what it sent: the operations wait, their purchased material is required and reordered.
+``f"{work_order_id}.{i}"`` issued by the policy, created in one command (``CreateWorkOrder.lot_qtys``, the
+same a real plant's ERP link uses). The MES explodes each into its component orders, as the simulator does,
+and the two must agree; the plant mirrors what it sent: the operations wait, their purchased material is
+required and reordered.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ from typing import TYPE_CHECKING
 
 from plantloop.kernel.errors import Conflict
 from plantloop.mes.domain.commands import CreateWorkOrder, ReleaseWorkOrder
+from plantloop.mes.domain.work_order import lots_of
 from plantloop.sim import supply
 from plantloop.sim.erp import SalesOrder
-from plantloop.sim.orders import explode, sub_lot_id
+from plantloop.sim.orders import SimWorkOrder, explode
 
 if TYPE_CHECKING:
     from plantloop.sim.plant import Plant
 
 
 def release(plant: Plant, order: SalesOrder) -> None:
-    """Turn ``order`` into work orders in the MES (one, or the policy's sub-lots) and release them."""
+    """Turn ``order`` into work orders in the MES (one, or the policy's sub-lots, created together) and
+    release them."""
     lot_sizes = plant.policy.lot_sizes
     qtys = lot_sizes(order.qty) if lot_sizes is not None else [order.qty]
     if sum(qtys) != order.qty or min(qtys) <= 0:
@@ -30,31 +33,20 @@ def release(plant: Plant, order: SalesOrder) -> None:
             f"lot sizes {qtys} do not make up the {order.qty} units of {order.work_order_id}",
             work_order_id=order.work_order_id,
         )
-    materials: list[str] = []
-    for index, qty in enumerate(qtys, start=1):
-        wo_id = order.work_order_id if len(qtys) == 1 else sub_lot_id(order.work_order_id, index)
-        for mat in _release_lot(plant, order, wo_id, qty):
-            if mat not in materials:
-                materials.append(mat)
-    for mat in materials:
-        supply.reorder(plant, mat)
-    if plant.policy.publish_on_release:
-        plant.publish()
-    plant.wake_all(refresh=True)
-
-
-def _release_lot(plant: Plant, order: SalesOrder, wo_id: str, qty: int) -> list[str]:
-    """Create and release one work order ``wo_id`` of ``order`` (and its component orders); returns the
-    purchased materials it needs."""
-    split = wo_id != order.work_order_id
-    now = plant.env.now
-    orders = explode(plant.definition, wo_id, order.material_id, qty, order.due_s, order.priority)
+    split = len(qtys) > 1
+    lots = lots_of(order.work_order_id, order.qty, qtys)
+    orders = [
+        wo
+        for lot, qty in lots
+        for wo in explode(plant.definition, lot, order.material_id, qty, order.due_s, order.priority)
+    ]
     created = plant.send(
         CreateWorkOrder(
             at=plant.now_at,
-            work_order_id=wo_id,
+            work_order_id=order.work_order_id,
             material_id=order.material_id,
-            qty=qty,
+            qty=order.qty,
+            lot_qtys=qtys if split else None,
             due_at=plant.calendar.at(order.due_s),
             sales_order_id=order.sales_order_id,
             customer=order.customer,
@@ -65,26 +57,39 @@ def _release_lot(plant: Plant, order: SalesOrder, wo_id: str, qty: int) -> list[
     expected = [wo.id for wo in orders]
     if isinstance(created, list) and sorted(map(str, created)) != sorted(expected):
         raise Conflict(
-            f"the MES created {created} for {wo_id}, the simulator expected {expected}",
-            work_order_id=wo_id,
+            f"the MES created {created} for {order.work_order_id}, the simulator expected {expected}",
+            work_order_id=order.work_order_id,
         )
-    plant.send(ReleaseWorkOrder(at=plant.now_at, work_order_id=wo_id, issued_by="erp"))
     materials: list[str] = []
+    for lot, _ in lots:
+        plant.send(ReleaseWorkOrder(at=plant.now_at, work_order_id=lot, issued_by="erp"))
     for wo in orders:
-        wo.released_s = now
-        wo.sales_order_id = order.sales_order_id if wo.parent is None else None
-        wo.split_from = order.work_order_id if split and wo.parent is None else None
-        wo.rush = order.rush
-        plant.records.work_orders.append(wo)
-        plant.work_orders[wo.id] = wo
-        remaining = 0.0
-        for op in reversed(wo.operations):
-            remaining += wo.qty * op.spec.run_time_s_per_unit / plant.mean_speed[op.work_center_id]
-            op.remaining_s = remaining
+        _mirror(plant, order, wo, split=split)
         for op in wo.operations:
-            plant.add_waiting(op)
-            for mat, qty_needed in op.purchased_needs:
-                plant.inventory.require(mat, qty_needed)
+            for mat, _ in op.purchased_needs:
                 if mat not in materials:
                     materials.append(mat)
-    return materials
+    for mat in materials:
+        supply.reorder(plant, mat)
+    if plant.policy.publish_on_release:
+        plant.publish()
+    plant.wake_all(refresh=True)
+
+
+def _mirror(plant: Plant, order: SalesOrder, wo: SimWorkOrder, *, split: bool) -> None:
+    """The plant's copy of a work order the MES created and released: its operations wait, numbered in
+    release order, and their purchased material is required."""
+    wo.released_s = plant.env.now
+    wo.sales_order_id = order.sales_order_id if wo.parent is None else None
+    wo.split_from = order.work_order_id if split and wo.parent is None else None
+    wo.rush = order.rush
+    plant.records.work_orders.append(wo)
+    plant.work_orders[wo.id] = wo
+    remaining = 0.0
+    for op in reversed(wo.operations):
+        remaining += wo.qty * op.spec.run_time_s_per_unit / plant.mean_speed[op.work_center_id]
+        op.remaining_s = remaining
+    for op in wo.operations:
+        plant.add_waiting(op)
+        for mat, qty_needed in op.purchased_needs:
+            plant.inventory.require(mat, qty_needed)

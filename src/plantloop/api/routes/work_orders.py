@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from plantloop.api.deps import BusDep, CurrentUser, QueriesDep, require
+from plantloop.api.deps import BusDep, ContainerDep, CurrentUser, QueriesDep, require
 from plantloop.api.schemas.execution import (
     ChangeWorkOrderIn,
+    CreatedWorkOrderOut,
     CreateWorkOrderIn,
     IdsOut,
     ReasonIn,
     WorkOrderOut,
 )
+from plantloop.kernel.errors import InvalidInput
 from plantloop.mes.domain import commands as c
 from plantloop.mes.domain.errors import UnknownWorkOrder
-from plantloop.mes.domain.work_order import WorkOrderStatus
+from plantloop.mes.domain.work_order import WorkOrderStatus, lots_of
+from plantloop.optimize.scheduling.lotsize import split_quantities
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
 
@@ -43,10 +46,23 @@ def get_work_order(work_order_id: str, queries: QueriesDep) -> WorkOrderOut:
 
 
 @router.post("", status_code=201, dependencies=[require("orders")])
-def create_work_order(body: CreateWorkOrderIn, bus: BusDep, user: CurrentUser) -> IdsOut:
-    """Create a work order and its child orders (BOM explosion); returns their ids, parent first."""
-    ids = bus.handle(c.CreateWorkOrder(**body.model_dump(), issued_by=user.username))
-    return IdsOut(ids=ids)
+def create_work_order(
+    body: CreateWorkOrderIn, bus: BusDep, user: CurrentUser, container: ContainerDep
+) -> CreatedWorkOrderOut:
+    """Create a work order and its child orders (BOM explosion); returns their ids, parent first.
+
+    With ``lot_qtys`` or ``split`` the order is created as sub-lots (``<work_order_id>.1``, ``.2``, …) that
+    flow through the routing on their own, in one transaction; ``lots`` lists them."""
+    fields = body.model_dump(exclude={"split", "lot_qtys"})
+    lot_qtys = body.lot_qtys
+    if body.split:
+        if lot_qtys is not None:
+            raise InvalidInput("give lot_qtys or split, not both", field="split")
+        settings = container.settings
+        lot_qtys = split_quantities(body.qty, max_lots=settings.lot_max_lots, min_lot=settings.lot_min_qty)
+    ids = bus.handle(c.CreateWorkOrder(**fields, lot_qtys=lot_qtys, issued_by=user.username))
+    lots = [wo_id for wo_id, _ in lots_of(body.work_order_id, body.qty, lot_qtys)]
+    return CreatedWorkOrderOut(ids=ids, lots=lots)
 
 
 @router.post("/{work_order_id}/release", dependencies=[require("orders")])

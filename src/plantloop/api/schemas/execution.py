@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from plantloop.mes.domain.commands import EquipmentState, InspectionResult, MaintenanceKind
+from plantloop.mes.domain.commands import MAX_SUB_LOTS, EquipmentState, InspectionResult, MaintenanceKind
 
 
 class _In(BaseModel):
@@ -67,6 +67,25 @@ class CreateWorkOrderIn(_In):
     sales_order_id: str | None = None
     customer: str | None = None
     priority: int = Field(default=5, ge=1, le=9)
+    lot_qtys: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_SUB_LOTS,
+        description="Create the order as sub-lots '<work_order_id>.1', '.2', … of these quantities "
+        "(adding up to qty); all or none are created.",
+    )
+    split: bool = Field(
+        default=False,
+        description="Create the order as sub-lots sized by the plant's lot-sizing rule "
+        "(settings lot_max_lots, lot_min_qty); not together with lot_qtys.",
+    )
+
+
+class CreatedWorkOrderOut(BaseModel):
+    #: every work order created, each sub-lot's own first and its component orders after it
+    ids: list[str]
+    #: the top-level work orders the order became: itself, or its sub-lots in order
+    lots: list[str]
 
 
 class ChangeWorkOrderIn(_In):

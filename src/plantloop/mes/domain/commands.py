@@ -14,7 +14,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: the most sub-lots one order may be created in (``CreateWorkOrder.lot_qtys``)
+MAX_SUB_LOTS = 100
 
 
 class Command(BaseModel):
@@ -37,6 +40,31 @@ class CreateWorkOrder(Command):
     customer: str | None = None
     priority: int = Field(default=5, ge=1, le=9, description="1 is most urgent.")
     parent_work_order_id: str | None = None
+    lot_qtys: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_SUB_LOTS,
+        description=(
+            "Create the order as sub-lots that flow on their own: work orders "
+            "'<work_order_id>.1', '.2', … with these quantities (they must add up to qty), each with "
+            "the order's due date, priority and sales order, and its own component orders. All or none "
+            "are created. One quantity (or none) creates the order as one work order."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _lots_make_up_the_order(self) -> CreateWorkOrder:
+        if self.lot_qtys is not None:
+            if min(self.lot_qtys) <= 0:
+                raise ValueError(f"lot_qtys must all be positive, got {self.lot_qtys}")
+            if sum(self.lot_qtys) != self.qty:
+                raise ValueError(
+                    f"lot_qtys {self.lot_qtys} add up to {sum(self.lot_qtys)}, "
+                    f"not to the order's qty {self.qty}"
+                )
+            if len(self.lot_qtys) > 1 and self.parent_work_order_id is not None:
+                raise ValueError("a child work order cannot be split into sub-lots")
+        return self
 
 
 class ReleaseWorkOrder(Command):

@@ -13,6 +13,7 @@ release). BOM explosion (:func:`explode`) gives the child orders for intermediat
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -61,6 +62,20 @@ def work_order_of(operation_id: str) -> str:
     if not sep or not wo_id:
         raise UnknownOperation(operation_id)
     return wo_id
+
+
+def sub_lot_id(work_order_id: str, index: int) -> str:
+    """The work order of sub-lot ``index`` (from 1) of an order created in sub-lots
+    (``CreateWorkOrder.lot_qtys``)."""
+    return f"{work_order_id}.{index}"
+
+
+def lots_of(work_order_id: str, qty: int, lot_qtys: Sequence[int] | None = None) -> list[tuple[str, int]]:
+    """The top-level work orders an order is created as, with their quantities: itself, or — with more
+    than one of ``lot_qtys`` — its sub-lots ``<work_order_id>.1``, ``.2``, …"""
+    if lot_qtys is None or len(lot_qtys) <= 1:
+        return [(work_order_id, qty)]
+    return [(sub_lot_id(work_order_id, i), q) for i, q in enumerate(lot_qtys, start=1)]
 
 
 def lot_of(work_order_id: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from plantloop.kernel.errors import InvalidInput
+from plantloop.mes.domain.work_order import sub_lot_id
 from plantloop.optimize.scheduling.lotsize import LotSplit, split_quantities
-from plantloop.sim.orders import sub_lot_id
 
 
 @pytest.mark.parametrize(
