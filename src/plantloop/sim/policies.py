@@ -71,6 +71,9 @@ class OperationView:
     #: when a hold on the order's lot, or on a component lot it consumes, is expected to end (sim
     #: seconds; 0 when nothing it needs is held)
     held_until_s: float = 0.0
+    #: the customer order a top-level sub-lot belongs to (else its own work order): a machine that runs
+    #: the same step of two lots of one customer order in a row handles them once (``lot_handling_s``)
+    order_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,14 +47,27 @@ def test_a_mid_run_snapshot_becomes_a_feasible_plan_with_started_work_frozen(
     for key, a in by_key.items():
         for child in shop.problem.op(key).after_jobs:
             assert a.start >= ends[child]
-    # a plant whose lots take 10 minutes of handling at each step: every waiting operation 10 min longer
+    # a plant whose lots take 10 minutes of handling at each step: the same durations, and every
+    # changeover on a machine 10 min longer, except between lots of one customer order at one step
     handled = shop_from_snapshot(replace(snapshot, lot_handling_s=600.0))
+    for key in shop.operation_ids:
+        assert [o.duration for o in handled.problem.op(key).options] == [
+            o.duration for o in shop.problem.op(key).options
+        ]
     waiting = [k for k, op_id in shop.operation_ids.items() if op_id not in running]
-    assert waiting
-    for key in waiting:
-        plain = [o.duration for o in shop.problem.op(key).options]
-        longer = [o.duration for o in handled.problem.op(key).options]
-        assert longer == [d + 10 for d in plain]
+    assert len(waiting) >= 2
+    checked = 0
+    for m in range(shop.problem.n_machines):
+        on_m = [k for k in waiting if any(o.machine == m for o in shop.problem.op(k).options)]
+        for a in on_m:
+            for b in on_m:
+                if a == b:
+                    continue
+                plain = shop.problem.setup_time(m, shop.problem.setup_class(a), shop.problem.setup_class(b))
+                ha, hb = handled.problem.setup_class(a), handled.problem.setup_class(b)
+                assert handled.problem.setup_time(m, ha, hb) == (0 if ha == hb else plain + 10)
+                checked += 1
+    assert checked > 0
 
 
 def test_the_aps_policy_publishes_feasible_plans_the_plant_executes_and_repeats_itself(

@@ -69,8 +69,11 @@ class OperationState:
     remaining_s: float | None = None
     after_work_orders: tuple[str, ...] = ()
     earliest_s: float = 0.0
-    #: machine seconds the lot takes at this step besides setup and run (handling), whatever the speed
+    #: machine seconds the lot takes at this step besides setup and run (handling), whatever the speed;
+    #: planned as part of the changeover into this operation, so that it is skipped where the machine just
+    #: ran the same step of the same ``handling_group`` (a customer order's sub-lots; default: the order)
     fixed_s: float = 0.0
+    handling_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +144,9 @@ def build_shop_problem(
         ops_by_order.setdefault(op.work_order_id, []).append(op)
     open_orders = sorted(ops_by_order, key=lambda w: (order_by_id[w].released_s, w))
     open_set = set(open_orders)
-    # setup classes: product and routing step (material, family, major, minor)
-    classes: dict[str, tuple[str, str, float, float]] = {}
+    # setup classes: product and routing step, and the handling group where lots cost handling
+    # (material, family, major, minor, handling)
+    classes: dict[str, tuple[str, str, float, float, float]] = {}
     jobs: list[Job] = []
     frozen: dict[OpKey, FrozenOp] = {}
     op_ids: dict[OpKey, str] = {}
@@ -152,7 +156,9 @@ def build_shop_problem(
         job_ops: list[Operation] = []
         for o, st in enumerate(steps):
             cls = _class(order.material_id, st.seq)
-            classes[cls] = (order.material_id, order.family, st.setup_s, st.minor_setup_s)
+            if st.fixed_s > 0:
+                cls = f"{cls}#{st.handling_group or wo_id}"
+            classes[cls] = (order.material_id, order.family, st.setup_s, st.minor_setup_s, st.fixed_s)
             key = (j, o)
             op_ids[key] = st.operation_id
             if st.started_on is not None:
@@ -225,7 +231,7 @@ def _options(
     out: list[Option] = []
     for wc in st.work_center_ids:
         for m in by_wc.get(wc, []):
-            seconds = st.fixed_s + st.qty * st.run_s_per_unit / machines[m].speed_factor
+            seconds = st.qty * st.run_s_per_unit / machines[m].speed_factor
             out.append(Option(m, axis.duration_units(seconds)))
     return tuple(out)
 
@@ -233,10 +239,12 @@ def _options(
 def _setups(
     machines: Sequence[MachineState],
     jobs: list[Job],
-    classes: Mapping[str, tuple[str, str, float, float]],
+    classes: Mapping[str, tuple[str, str, float, float, float]],
     axis: TimeAxis,
 ) -> tuple[dict[int, dict[tuple[str, str], int]], dict[int, str]]:
-    """Setup matrix per machine over the classes that may run there, and each machine's initial class."""
+    """Changeover matrix per machine over the classes that may run there, and each machine's initial class:
+    the setup (none within a material, the minor one within a family) plus the lot's handling, which a
+    machine skips only between lots of one class (same step of one handling group)."""
     on_machine: dict[int, set[str]] = {}
     for job in jobs:
         for op in job.operations:
@@ -256,10 +264,11 @@ def _setups(
         for a in froms:
             mat_a, fam_a = (last or "", machines[m].last_family or "") if a.endswith("@") else classes[a][:2]
             for b in present:
-                mat_b, fam_b, major, minor = classes[b]
-                if mat_a == mat_b:
+                mat_b, fam_b, major, minor, handling = classes[b]
+                if a == b:
                     continue
-                units = axis.duration_units((minor if fam_a == fam_b else major) / speed)
+                setup = 0.0 if mat_a == mat_b else (minor if fam_a == fam_b else major) / speed
+                units = axis.duration_units(setup + handling)
                 if units > 0:
                     table[(a, b)] = units
         setups[m] = table

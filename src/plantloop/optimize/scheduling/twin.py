@@ -77,6 +77,7 @@ def shop_from_snapshot(
                 # a held lot goes on when its review is due to end
                 earliest_s=max(0.0, view.held_until_s - now),
                 fixed_s=snapshot.lot_handling_s,
+                handling_group=view.order_key or view.work_order_id,
             )
         )
     machines = [

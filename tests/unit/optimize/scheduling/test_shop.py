@@ -61,12 +61,57 @@ def test_every_equipment_of_an_alternative_work_center_is_an_option_at_its_speed
     assert options == {"ASSY-1": 30, "ASSY-2": 60}  # 30 units × 60 s = 30 min, half speed: 60 min
 
 
-def test_a_lots_handling_time_is_added_to_every_option_whatever_the_machine_speed() -> None:
-    op = OperationState("WO-2/010", "WO-2", 10, ("ASSY",), 30, 60.0, 1200, 300, fixed_s=600.0)
-    orders = [OrderState("WO-2", "FAN-A", "FAN", due_s=3 * 3600.0)]
-    shop = build_shop_problem(orders, [op], MACHINES, AXIS)
-    options = {shop.equipment_ids[o.machine]: o.duration for o in shop.problem.op((0, 0)).options}
-    assert options == {"ASSY-1": 40, "ASSY-2": 70}  # 10 min of handling before 30 and 60 min of run
+def _handled(group_of_wo3: str) -> ShopProblem:
+    """Three kettle lots at one step, 10 min of handling each: WO-1.1 and WO-1.2 are sub-lots of WO-1,
+    WO-3 carries ``group_of_wo3``."""
+    orders = [
+        OrderState("WO-1.1", "KET-A", "KETTLE", due_s=6 * 3600.0),
+        OrderState("WO-1.2", "KET-A", "KETTLE", due_s=6 * 3600.0),
+        OrderState("WO-3", "KET-A", "KETTLE", due_s=6 * 3600.0),
+    ]
+    ops = [
+        OperationState(f"{wo}/010", wo, 10, ("ASSY",), 30, 60.0, 1200, 300, fixed_s=600.0, handling_group=g)
+        for wo, g in (("WO-1.1", "WO-1"), ("WO-1.2", "WO-1"), ("WO-3", group_of_wo3))
+    ]
+    return build_shop_problem(orders, ops, MACHINES[:2], AXIS)
+
+
+def test_a_lots_handling_is_a_changeover_skipped_between_lots_of_one_order_at_one_step() -> None:
+    shop = _handled("WO-3")
+    p = shop.problem
+    keys = shop.key_of()
+    # the run time alone is the duration, at the machine's speed
+    for op_id in ("WO-1.1/010", "WO-3/010"):
+        assert {shop.equipment_ids[o.machine]: o.duration for o in p.op(keys[op_id]).options} == {
+            "ASSY-1": 30,
+            "ASSY-2": 60,
+        }
+    sub1, sub2, other = (p.setup_class(keys[f"{wo}/010"]) for wo in ("WO-1.1", "WO-1.2", "WO-3"))
+    assert sub1 == sub2 != other
+    assert p.setup_time(0, sub1, sub2) == 0  # the second sub-lot follows the first: no handling
+    assert p.setup_time(0, sub1, other) == 10  # same material, another order: handling, no setup
+    assert p.setup_time(1, sub1, other) == 10  # handling does not scale with the machine's speed
+    # ASSY-1 last ran KET-A, but from another order: the first lot pays its handling
+    assert p.initial_setup_time(0, keys["WO-3/010"]) == 10
+
+
+def test_the_planner_keeps_sub_lots_together_to_save_their_handling() -> None:
+    one_machine = build_shop_problem(
+        [OrderState(w, "KET-A", "KETTLE", due_s=None) for w in ("WO-1.1", "WO-3", "WO-1.2")],
+        [
+            OperationState(f"{w}/010", w, 10, ("ASSY",), 30, 60.0, 1200, 300, fixed_s=600.0, handling_group=g)
+            for w, g in (("WO-1.1", "WO-1"), ("WO-3", "WO-3"), ("WO-1.2", "WO-1"))
+        ],
+        MACHINES[:1],
+        AXIS,
+    )
+    plan = solve(one_machine.problem, Objective.MAKESPAN, SolveParams(time_limit_s=10, num_workers=1))
+    assert check_schedule(one_machine.problem, plan.schedule) == []
+    # three lots of 30 min; handling twice (the two orders), not three times
+    assert plan.makespan == 3 * 30 + 2 * 10
+    starts = sorted((a.start, one_machine.operation_ids[k]) for k, a in plan.schedule.by_key().items())
+    order = [op_id.split("/")[0] for _, op_id in starts]
+    assert order.index("WO-3") in (0, 2)  # never between the two sub-lots
 
 
 def test_setups_follow_the_routing_none_minor_major_over_the_machine_speed() -> None:
