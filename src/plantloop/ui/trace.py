@@ -9,13 +9,15 @@ so, rather than inventing a shipment.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from plantloop.kernel.ports import OutboxRecord
+from plantloop.mes.domain.commands import MAX_SUB_LOTS
 from plantloop.mes.domain.lot import Lot
-from plantloop.mes.domain.work_order import WorkOrder, lot_of
+from plantloop.mes.domain.work_order import WorkOrder, lot_of, sub_lot_id
 from plantloop.mes.queries import GenealogyLink, MesQueries
 
 #: Order of entries at the same instant: the story reads cause before effect.
@@ -60,7 +62,8 @@ class Trace:
 
 def resolve(queries: MesQueries, key: str) -> list[WorkOrder]:
     """The work orders ``key`` names: a sales order, a work order (with its siblings of the same sales
-    order and its child orders) or a lot (its producing work order). Empty if none is visible."""
+    order and its child orders), an order created in sub-lots (its sub-lots ``key.1``, ``key.2``, …) or a
+    lot (its producing work order). Empty if none is visible."""
     key = key.strip()
     if not key:
         return []
@@ -72,13 +75,19 @@ def resolve(queries: MesQueries, key: str) -> list[WorkOrder]:
             lot = queries.lot(key)
             wo = queries.work_order(lot.work_order_id) if lot is not None and lot.work_order_id else None
         if wo is None:
-            return []
+            roots = list(_sub_lots(queries, key))
+            if not roots:
+                return []
+            wo = roots[0]
         while wo.parent_work_order_id:
             parent = queries.work_order(wo.parent_work_order_id)
             if parent is None:
                 break
             wo = parent
-        roots = queries.work_orders_of(sales_order_id=wo.sales_order_id) if wo.sales_order_id else [wo]
+        if wo.sales_order_id:
+            roots = queries.work_orders_of(sales_order_id=wo.sales_order_id)
+        elif not roots:
+            roots = [wo]
     out: dict[str, WorkOrder] = {}
     frontier = list(roots)
     while frontier:
@@ -88,6 +97,15 @@ def resolve(queries: MesQueries, key: str) -> list[WorkOrder]:
         out[wo.id] = wo
         frontier += queries.work_orders_of(parent_work_order_id=wo.id)
     return list(out.values())
+
+
+def _sub_lots(queries: MesQueries, work_order_id: str) -> Iterator[WorkOrder]:
+    """The sub-lots ``<work_order_id>.1``, ``.2``, … of an order created in sub-lots, in order."""
+    for index in range(1, MAX_SUB_LOTS + 1):
+        lot = queries.work_order(sub_lot_id(work_order_id, index))
+        if lot is None:
+            return
+        yield lot
 
 
 def build_trace(queries: MesQueries, key: str) -> Trace | None:

@@ -109,3 +109,17 @@ def test_the_in_memory_mes_twin_creates_sub_lots_as_the_mes_does(
     assert gateway.handle(order) == bus.handle(order)
     with pytest.raises(Conflict):
         gateway.handle(_order(clock))
+
+
+def test_the_trace_finds_an_order_created_in_sub_lots_by_its_own_id(
+    bus: MessageBus, queries: MesQueries, clock: FakeClock
+) -> None:
+    from plantloop.ui.trace import resolve
+
+    bus.handle(_order(clock, lot_qtys=[60, 60]).model_copy(update={"sales_order_id": None}))
+    bus.handle(_order(clock, wo_id="SO8", qty=10))
+    found = {wo.id for wo in resolve(queries, "SO9")}
+    assert {"SO9.1", "SO9.2"} <= found and not any(w.startswith("SO8") for w in found)
+    assert all(w.startswith("SO9.") for w in found)  # the sub-lots and their component orders
+    assert {wo.id for wo in resolve(queries, "SO9.2")} == {w for w in found if w.startswith("SO9.2")}
+    assert resolve(queries, "SO7") == []
