@@ -102,3 +102,26 @@ def test_a_decision_waiting_for_approval_is_approved_on_the_decisions_page(
     page.locator(f"[data-test=approve-{waiting.id}]").click()
     page.wait_for_selector(f"[data-test=pending-{waiting.id}]", state="detached")
     assert plant.container.decisions.get(waiting.id).status is DecisionStatus.ACKNOWLEDGED
+
+
+def test_a_planner_releases_a_work_order_in_sub_lots_through_the_form(
+    plant: ServedPlant, open_as: Any
+) -> None:
+    queries = plant.container.queries
+    page = open_as("planner", "/forms?form=work_order_release")
+    page.locator("[data-test=field-work_order_id]").fill("SO-E2E")
+    choose(page, "material_id", "P-KET-01")
+    page.locator("[data-test=field-qty]").fill("90")
+    page.locator("[data-test=field-due_at]").fill(local(plant, -48))  # two days ahead
+    page.locator("[data-test=field-lots]").fill("3")
+    page.locator("[data-test=form-submit]").click()
+    page.wait_for_url("**/forms?tab=mine")
+    entry = next(d for d in plant.ctx.forms.entries(entered_by="planner") if "SO-E2E" in d.title)
+    assert "3 sub-lots" in entry.title and queries.work_order("SO-E2E.1") is None
+
+    review = open_as("manager", "/forms?tab=review")
+    review.wait_for_selector(f"[data-test=review-{entry.id}]")
+    review.locator(f"[data-test=approve-{entry.id}]").click()
+    review.wait_for_selector(f"[data-test=review-{entry.id}]", state="detached")
+    lots = [queries.work_order(f"SO-E2E.{i}") for i in (1, 2, 3)]
+    assert [(wo.qty, wo.status.value) for wo in lots if wo is not None] == [(30, "released")] * 3

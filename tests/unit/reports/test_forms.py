@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from plantloop.bootstrap import Container, build_in_memory_container
-from plantloop.kernel.errors import InvalidInput, NotFound, PermissionDenied
+from plantloop.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from plantloop.kernel.settings import Settings
 from plantloop.loop import DecisionKind, DecisionStatus
 from plantloop.mes.domain import commands as c
@@ -138,3 +138,79 @@ def test_a_form_with_an_unknown_target_does_not_load(tmp_path: object) -> None:
     )
     with pytest.raises(FormDefinitionError, match="unknown target"):
         load_forms(path)
+
+
+def test_the_two_lists_of_targets_agree() -> None:
+    from plantloop.reports.forms import definitions, targets
+
+    assert set(targets.TARGETS) == definitions.TARGETS
+
+
+def _order_entry(container: Container, **change: object) -> dict[str, object]:
+    due = container.clock.now() + timedelta(days=2)
+    return {
+        "work_order_id": "SO-77",
+        "material_id": "P-KET-01",
+        "qty": 100,
+        "due_at": due.isoformat(),
+        **change,
+    }
+
+
+def test_a_work_order_typed_in_is_created_and_released_in_sub_lots_once_approved(
+    forms: FormService, container: Container
+) -> None:
+    decision = forms.submit(
+        "work_order_release", _order_entry(container, lots=3), container.queries, "planner"
+    )
+    assert "3 sub-lots" in decision.title
+    assert container.queries.work_order("SO-77.1") is None  # nothing before the review
+    done = container.decisions.approve(decision.id, "manager", ["manager"])
+    assert done.status is DecisionStatus.ACKNOWLEDGED
+    lots = [container.queries.work_order(f"SO-77.{i}") for i in (1, 2, 3)]
+    assert [wo.qty for wo in lots if wo is not None] == [34, 33, 33]
+    assert all(wo is not None and wo.status.value == "released" for wo in lots)
+    assert container.queries.work_order("SO-77") is None
+    # the same order again is refused at once, whole or split
+    with pytest.raises(Conflict, match="SO-77"):
+        forms.validate("work_order_release", _order_entry(container), container.queries, "planner")
+
+
+def test_a_whole_work_order_typed_in(forms: FormService, container: Container) -> None:
+    decision = forms.submit("work_order_release", _order_entry(container, priority=2), container.queries, "p")
+    container.decisions.approve(decision.id, "manager", ["manager"])
+    wo = container.queries.work_order("SO-77")
+    assert wo is not None and (wo.qty, wo.priority, wo.status.value) == (100, 2, "released")
+
+
+@pytest.mark.parametrize(
+    ("change", "check"),
+    [
+        ({"qty": 0}, "qty_valid"),
+        ({"priority": 12}, "priority_valid"),
+        ({"lots": 0}, "lots_valid"),
+        ({"qty": 2, "lots": 3}, "at_least_one_unit_per_lot"),
+        ({"lots": 101}, "lots_valid"),
+    ],
+)
+def test_a_work_order_entry_failing_a_check_names_it(
+    forms: FormService, container: Container, change: dict[str, object], check: str
+) -> None:
+    with pytest.raises(InvalidInput, match=check):
+        forms.validate("work_order_release", _order_entry(container, **change), container.queries, "p")
+
+
+def test_a_work_order_due_in_the_past_or_for_an_unknown_product_is_refused(
+    forms: FormService, container: Container
+) -> None:
+    past = (container.clock.now() - timedelta(hours=1)).isoformat()
+    with pytest.raises(InvalidInput, match="due_in_future"):
+        forms.validate("work_order_release", _order_entry(container, due_at=past), container.queries, "p")
+    for not_a_product in ("NOPE", "SA-KBODY"):  # unknown, and an intermediate
+        with pytest.raises(InvalidInput, match="not an allowed value"):
+            forms.validate(
+                "work_order_release",
+                _order_entry(container, material_id=not_a_product),
+                container.queries,
+                "p",
+            )

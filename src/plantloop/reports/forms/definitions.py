@@ -22,12 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from plantloop.kernel.clock import ensure_utc
 from plantloop.kernel.errors import InvalidInput, NotFound
-from plantloop.mes.masterdata.schema import PlantDefinition
+from plantloop.mes.masterdata.schema import MaterialKind, PlantDefinition
 from plantloop.reports.definitions import Lang
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions" / "forms.yaml"
-TARGETS = frozenset({"record_inspection", "downtime_interval"})
-CHOICE_SOURCES = frozenset({"defect_codes", "downtime_reasons", "equipment"})
+TARGETS = frozenset({"record_inspection", "downtime_interval", "release_work_order"})
+CHOICE_SOURCES = frozenset({"defect_codes", "downtime_reasons", "equipment", "products"})
 
 
 class FormDefinitionError(InvalidInput):
@@ -141,6 +141,12 @@ def master_values(plant: PlantDefinition, source: str) -> list[str]:
         return [r.code for r in plant.downtime_reasons]
     if source == "equipment":
         return list(plant.equipment)
+    if source == "products":  # what an order may be placed for: products with a routing
+        return [
+            m.id
+            for m in plant.materials_by_id.values()
+            if m.kind is MaterialKind.PRODUCT and m.id in plant.routings_by_material
+        ]
     raise FormDefinitionError(f"unknown master-data source {source!r}")
 
 

@@ -89,6 +89,8 @@ class FormService:
                 form_id=form.id,
                 checks=[r.check for r in failed],
             )
+        if not prepared.commands:
+            raise InvalidFormEntry("the entry does not make a valid MES command", form_id=form.id)
         return Validated(form, values, prepared, results)
 
     def _evaluate(self, form: FormDefinition, row: dict[str, Any]) -> list[CheckResult]:

@@ -13,11 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from plantloop.api.scope import OutOfScope
-from plantloop.kernel.errors import NotFound
+from plantloop.kernel.errors import Conflict, NotFound
 from plantloop.kernel.ids import deterministic_id
 from plantloop.mes.domain import commands as c
+from plantloop.mes.domain.commands import MAX_SUB_LOTS
+from plantloop.mes.domain.work_order import lots_of, sub_lot_id
 from plantloop.mes.queries import MesQueries
+from plantloop.optimize.scheduling.lotsize import split_quantities
 
 
 class FormTargetNotFound(NotFound):
@@ -95,4 +100,47 @@ def downtime_interval(
     return Prepared(row, commands, f"equipment:{equipment_id}:{started.isoformat()}", summary)
 
 
-TARGETS: dict[str, Target] = {"record_inspection": record_inspection, "downtime_interval": downtime_interval}
+def release_work_order(
+    entry_id: str, values: dict[str, Any], queries: MesQueries, now: datetime, user: str
+) -> Prepared:
+    """A work order typed in by hand (a plant without an ERP link, or an order outside it): created and
+    released, whole or in ``lots`` equal sub-lots (``<work_order_id>.1``, ``.2``, …)."""
+    wo_id = str(values["work_order_id"]).strip()
+    qty, lots = int(values["qty"]), int(values.get("lots") or 1)
+    if queries.work_order(wo_id) is not None or queries.work_order(sub_lot_id(wo_id, 1)) is not None:
+        raise Conflict(f"work_order_id: work order {wo_id!r} exists", field="work_order_id")
+    due: datetime = values["due_at"]
+    row = {
+        **{k: v for k, v in values.items() if k != "due_at"},
+        "hours_to_due": (due - now).total_seconds() / 3600.0,
+        "units_per_lot": qty / lots if lots > 0 else 0.0,
+    }
+    lot_qtys = split_quantities(qty, max_lots=lots, min_lot=1) if 1 < lots <= min(qty, MAX_SUB_LOTS) else None
+    try:
+        create = c.CreateWorkOrder(
+            work_order_id=wo_id,
+            material_id=values["material_id"],
+            qty=qty,
+            lot_qtys=lot_qtys,
+            due_at=due,
+            priority=int(values.get("priority") or 5),
+            sales_order_id=values.get("sales_order_id") or None,
+            customer=values.get("customer") or None,
+            issued_by=user,
+        )
+    except ValidationError:
+        # out of the command's range: the form's checks name the field (and no command goes out)
+        return Prepared(row, [], f"work_order:{wo_id}", wo_id)
+    releases = [
+        c.ReleaseWorkOrder(work_order_id=lot, issued_by=user) for lot, _ in lots_of(wo_id, qty, lot_qtys)
+    ]
+    split = f" in {len(lot_qtys)} sub-lots" if lot_qtys else ""
+    summary = f"{wo_id}: {qty} × {values['material_id']}{split}, due {due:%Y-%m-%d %H:%M} UTC"
+    return Prepared(row, [create, *releases], f"work_order:{wo_id}", summary)
+
+
+TARGETS: dict[str, Target] = {
+    "record_inspection": record_inspection,
+    "downtime_interval": downtime_interval,
+    "release_work_order": release_work_order,
+}
