@@ -2,13 +2,17 @@
 
 The schedule is the machine sequences of a fixed machine assignment; start times are the heads (longest
 path from the sources) of the disjunctive graph, so every sequence without a cycle is a semi-active
-schedule. A move reverses one machine arc on a critical path, restricted to the ends of critical blocks
-(the N5 neighbourhood of Nowicki & Smutnicki 1996, "A fast taboo search algorithm for the job shop
-problem", Management Science 42:797-813); such a swap never creates a cycle. Each move is valued by the
-longest path through the two swapped operations after the swap (Taillard's estimate, computed from the
-heads and tails in O(1)), the best non-tabu move is taken (a tabu move only if it beats the best
-schedule), and the reversed arc stays tabu for a randomised tenure. After a number of steps without
-improvement the search restarts from the best schedule perturbed by a few random critical swaps.
+schedule. Moves reorder operations of one block (a run on one machine) of a critical path. N5 (Nowicki &
+Smutnicki 1996, "A fast taboo search algorithm for the job shop problem", Management Science 42:797-813)
+swaps the first two or the last two of a block; such a swap never creates a cycle. N6 (Balas &
+Vazacopoulos 1998, "Guided local search with shifting bottleneck for job shop scheduling", Management
+Science 44:262-275) moves any operation of a block to its front or its end where no path between the
+operations could close a cycle (read from the heads and tails). Each move is valued by the longest path
+through the operations it reorders, their heads and tails recomputed in the new order from the others'
+(Taillard's estimate, exact for a swap), the best non-tabu move is taken (a tabu move only if it beats
+the best schedule), and the orders it reversed stay tabu for a randomised tenure. After a number of
+steps without improvement the search restarts from the best schedule perturbed by a few random critical
+swaps.
 
 Only plain makespan problems qualify (:func:`applies`): no setups, unavailable intervals, frozen
 operations or component links; releases and earliest starts are heads. Flexible problems keep the machine
@@ -143,10 +147,9 @@ class _Graph:
         return Schedule(assignments=tuple(out))
 
 
-def _critical_moves(
-    g: _Graph, r: list[int], q: list[int], cmax: int, rng: random.Random
-) -> list[tuple[int, int]]:
-    """N5 moves on one critical path (ties between predecessors broken at random)."""
+def _critical_blocks(g: _Graph, r: list[int], cmax: int, rng: random.Random) -> list[list[int]]:
+    """The blocks (maximal runs on one machine) of one critical path, ties between predecessors broken at
+    random."""
     p, jp, mp = g.p, g.jp, g.mp
     ends = [v for v in range(len(p)) if r[v] + p[v] == cmax]
     v = ends[rng.randrange(len(ends))]
@@ -174,35 +177,113 @@ def _critical_moves(
             blocks.append(cur)
             cur = [x]
     blocks.append(cur)
-    moves: list[tuple[int, int]] = []
+    return blocks
+
+
+#: a move: (u, v, forward) — forward: u goes right after v (v after u in the block); else u goes right
+#: before v (v before u). Adjacent u, v is the swap of N5.
+Move = tuple[int, int, bool]
+
+
+def _critical_moves(
+    g: _Graph, r: list[int], q: list[int], cmax: int, rng: random.Random, neighbourhood: str = "n5"
+) -> list[Move]:
+    """The moves on one critical path: N5 swaps the first two and the last two operations of each block
+    (none at the start of the first block or the end of the last, where they cannot shorten the path);
+    N6 (Balas & Vazacopoulos 1998) moves any operation of a block to its front or its end, where that
+    cannot make a cycle (no path between the operations that would close one, read from heads and tails)."""
+    blocks = _critical_blocks(g, r, cmax, rng)
+    p, jp, js = g.p, g.jp, g.js
+    moves: list[Move] = []
     last = len(blocks) - 1
     for i, blk in enumerate(blocks):
-        if len(blk) < 2:
+        k = len(blk)
+        if k < 2:
             continue
-        if i > 0 or last == 0:
-            moves.append((blk[0], blk[1]))
-        if i < last or last == 0:
-            moves.append((blk[-2], blk[-1]))
+        front, end = i > 0 or last == 0, i < last or last == 0
+        if neighbourhood == "n5":
+            if front:
+                moves.append((blk[0], blk[1], True))
+            if end:
+                moves.append((blk[-2], blk[-1], True))
+            continue
+        first, final = blk[0], blk[-1]
+        if front:  # an operation to the block's front: no path first ⇝ jp(u)
+            limit = r[first] + p[first]
+            for u in blk[1:]:
+                a = jp[u]
+                if a < 0 or r[a] < limit:
+                    moves.append((u, first, False))
+        if end:  # an operation to the block's end: no path js(u) ⇝ final
+            limit = q[final] + p[final]
+            for u in blk[:-1]:
+                b = js[u]
+                if b < 0 or q[b] < limit:
+                    moves.append((u, final, True))
     # an operation directly followed by the next one of its own job on the same machine (flexible shops)
-    # cannot be swapped with it
-    js = g.js
-    return [m for m in dict.fromkeys(moves) if js[m[0]] != m[1]]
+    # cannot pass it
+    out = []
+    for m in dict.fromkeys(moves):
+        u, v, forward = m
+        if (js[u] == v) if forward else (js[v] == u):
+            continue
+        out.append(m)
+    return out
 
 
-def _estimate(g: _Graph, r: list[int], q: list[int], u: int, v: int) -> int:
-    """Longest path through u and v after swapping u → v (exact for paths through them)."""
-    p, jp, js, mp, ms = g.p, g.jp, g.js, g.mp, g.ms
-    a, b = mp[u], ms[v]
-    h0 = g.head0
-    x = jp[v]
-    rv = max(h0[v], r[x] + p[x] if x >= 0 else 0, r[a] + p[a] if a >= 0 else 0)
-    x = jp[u]
-    ru = max(h0[u], r[x] + p[x] if x >= 0 else 0, rv + p[v])
-    x = js[u]
-    qu = max(q[x] + p[x] if x >= 0 else 0, q[b] + p[b] if b >= 0 else 0)
-    x = js[v]
-    qv = max(q[x] + p[x] if x >= 0 else 0, qu + p[u])
-    return max(rv + p[v] + qv, ru + p[u] + qu)
+def _window(g: _Graph, move: Move) -> tuple[list[int], list[int]]:
+    """The operations the move reorders on their machine, in the current and in the new order."""
+    u, v, forward = move
+    seq = g.seqs[g.machine[u]]
+    i, j = seq.index(u), seq.index(v)
+    if forward:
+        old = seq[i : j + 1]
+        return old, [*old[1:], u]
+    old = seq[j : i + 1]
+    return old, [u, *old[:-1]]
+
+
+def _estimate_window(g: _Graph, r: list[int], q: list[int], old: list[int], new: list[int]) -> int:
+    """Longest path through the reordered operations after the move (Balas & Vazacopoulos's estimate;
+    exact for the N5 swap): their heads and tails recomputed in the new order from the rest's."""
+    p, jp, js, h0 = g.p, g.jp, g.js, g.head0
+    pred, succ = g.mp[old[0]], g.ms[old[-1]]
+    heads: dict[int, int] = {}
+    end = r[pred] + p[pred] if pred >= 0 else 0
+    for w in new:
+        x = jp[w]
+        before = heads[x] + p[x] if x in heads else (r[x] + p[x] if x >= 0 else 0)
+        h = max(h0[w], before, end)
+        heads[w] = h
+        end = h + p[w]
+    tails: dict[int, int] = {}
+    after = q[succ] + p[succ] if succ >= 0 else 0
+    best = 0
+    for w in reversed(new):
+        x = js[w]
+        nxt = tails[x] + p[x] if x in tails else (q[x] + p[x] if x >= 0 else 0)
+        t = max(nxt, after)
+        tails[w] = t
+        after = t + p[w]
+        best = max(best, heads[w] + p[w] + t)
+    return best
+
+
+def _apply(g: _Graph, old: list[int], new: list[int]) -> None:
+    """Put the window ``old`` in the order ``new`` on its machine."""
+    seq = g.seqs[g.machine[old[0]]]
+    i = seq.index(old[0])
+    seq[i : i + len(old)] = new
+    pred, succ = g.mp[old[0]], g.ms[old[-1]]
+    prev = pred
+    for w in new:
+        g.mp[w] = prev
+        if prev >= 0:
+            g.ms[prev] = w
+        prev = w
+    g.ms[prev] = succ
+    if succ >= 0:
+        g.mp[succ] = prev
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,9 +304,12 @@ def improve(
     seed: int = 0,
     lower_bound: int = 0,
     stop: threading.Event | None = None,
+    neighbourhood: str = "n5",
 ) -> TabuResult:
     """Tabu search from ``start`` until ``deadline`` (perf_counter), ``max_steps``, ``lower_bound`` is
-    reached or ``stop`` is set (polled every 32 steps)."""
+    reached or ``stop`` is set (polled every 32 steps). ``neighbourhood``: ``"n5"`` or ``"n6"``."""
+    if neighbourhood not in ("n5", "n6"):
+        raise ValueError(f"unknown neighbourhood {neighbourhood!r}")
     rng = random.Random(seed)
     g = _Graph.of(problem, start)
     t = g.times()
@@ -239,38 +323,55 @@ def improve(
     tenure_lo = 2 + max(n_jobs, n_machines) // 2 if n else 2
     tenure_hi = tenure_lo + max(2, tenure_lo // 2)
     stall_limit = max(500, 20 * n_jobs * n_machines // 4)
+    # tabu[(a, b)] > step: the order "a before b" on their machine, made by a recent move, is not undone
     tabu: dict[tuple[int, int], int] = {}
     steps = improvements = stall = 0
+
+    def reverses(move: Move, old: list[int]) -> list[tuple[int, int]]:
+        """The pairs (a, b), a now before b, whose order the move reverses."""
+        u, _, forward = move
+        return [(u, w) for w in old[1:]] if forward else [(w, u) for w in old[:-1]]
+
     while best_cmax > lower_bound and (max_steps is None or steps < max_steps):
         if steps & 31 == 0 and (time.perf_counter() >= deadline or (stop is not None and stop.is_set())):
             break
         steps += 1
-        moves = _critical_moves(g, r, q, cmax, rng)
+        moves = _critical_moves(g, r, q, cmax, rng, neighbourhood)
         if not moves:
             break  # a single job's chain is critical: optimal for this assignment
-        chosen: tuple[int, int] | None = None
+        chosen: tuple[list[int], list[int], list[tuple[int, int]]] | None = None
         chosen_val = 1 << 62
-        oldest: tuple[int, int] | None = None
+        oldest: tuple[list[int], list[int], list[tuple[int, int]]] | None = None
         oldest_exp = 1 << 62
-        for u, v in moves:
-            val = _estimate(g, r, q, u, v)
-            exp = tabu.get((u, v), 0)
+        for move in moves:
+            old, new = _window(g, move)
+            val = _estimate_window(g, r, q, old, new)
+            pairs = reverses(move, old)
+            exp = max(tabu.get(pair, 0) for pair in pairs)
             if exp > steps and val >= best_cmax:
                 if exp < oldest_exp:
-                    oldest, oldest_exp = (u, v), exp
+                    oldest, oldest_exp = (old, new, pairs), exp
                 continue
             if val < chosen_val or (val == chosen_val and rng.random() < 0.5):
-                chosen, chosen_val = (u, v), val
+                chosen, chosen_val = (old, new, pairs), val
         if chosen is None:
-            chosen = oldest if oldest is not None else moves[rng.randrange(len(moves))]
-        u, v = chosen
-        g.swap(u, v)
+            if oldest is not None:
+                chosen = oldest
+            else:
+                move = moves[rng.randrange(len(moves))]
+                old, new = _window(g, move)
+                chosen = (old, new, reverses(move, old))
+        old, new, pairs = chosen
+        _apply(g, old, new)
         t = g.times()
         if t is None:  # only possible with zero durations: undo, and do not try it again soon
-            g.swap(v, u)
-            tabu[(u, v)] = steps + tenure_hi
+            _apply(g, new, old)
+            for a, b in pairs:
+                tabu[(a, b)] = steps + tenure_hi
             continue
-        tabu[(v, u)] = steps + rng.randint(tenure_lo, tenure_hi)
+        expiry = steps + rng.randint(tenure_lo, tenure_hi)
+        for a, b in pairs:
+            tabu[(b, a)] = expiry
         r, q, cmax = t
         if cmax < best_cmax:
             best_cmax, best_r = cmax, r
@@ -292,11 +393,11 @@ def improve(
                 kick = _critical_moves(g, r, q, cmax, rng)
                 if not kick:
                     break
-                ku, kv = kick[rng.randrange(len(kick))]
-                g.swap(ku, kv)
+                old, new = _window(g, kick[rng.randrange(len(kick))])
+                _apply(g, old, new)
                 t = g.times()
                 if t is None:
-                    g.swap(kv, ku)
+                    _apply(g, new, old)
                     t = g.times()
                 assert t is not None
                 r, q, cmax = t

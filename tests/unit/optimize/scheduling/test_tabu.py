@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from plantloop.optimize.scheduling import portfolio, tabu
 from plantloop.optimize.scheduling.check import check_schedule
 from plantloop.optimize.scheduling.instances import load_instance
@@ -42,6 +44,71 @@ def test_tabu_search_keeps_a_flexible_shops_assignment(bench_dir: Path) -> None:
     machines = {(a.job, a.op): a.machine for a in start.assignments}
     assert all(machines[(a.job, a.op)] == a.machine for a in res.schedule.assignments)
     assert res.schedule.makespan <= start.makespan
+
+
+@pytest.mark.parametrize("neighbourhood", ["n5", "n6"])
+def test_every_critical_move_keeps_the_graph_acyclic_and_n5_is_valued_exactly(
+    bench_dir: Path, neighbourhood: str
+) -> None:
+    """From schedules along a search, every move of the neighbourhood leaves the sequences acyclic; an N5
+    swap's value is the longest path through the swapped pair after the swap (Taillard's exact estimate)."""
+    import random
+
+    p = load_instance(bench_dir / "jssp/la21.txt", "jssp")
+    rng = random.Random(5)
+    g = tabu._Graph.of(p, dispatch(p, Rule.MWKR))
+    checked = 0
+    for _ in range(40):
+        t = g.times()
+        assert t is not None
+        r, q, cmax = t
+        moves = tabu._critical_moves(g, r, q, cmax, rng, neighbourhood)
+        assert moves
+        for move in moves:
+            old, new = tabu._window(g, move)
+            estimate = tabu._estimate_window(g, r, q, old, new)
+            tabu._apply(g, old, new)
+            after = g.times()
+            assert after is not None, f"{neighbourhood} move {move} made a cycle"
+            if neighbourhood == "n5":
+                r2, q2, _ = after
+                assert estimate == max(r2[w] + g.p[w] + q2[w] for w in new)
+            tabu._apply(g, new, old)
+            checked += 1
+        old, new = tabu._window(g, moves[rng.randrange(len(moves))])
+        tabu._apply(g, old, new)  # walk on
+    assert checked > 80
+
+
+def test_the_n6_neighbourhood_holds_n5s_moves_and_more(bench_dir: Path) -> None:
+    import random
+
+    p = load_instance(bench_dir / "jssp/la21.txt", "jssp")
+    g = tabu._Graph.of(p, dispatch(p, Rule.MWKR))
+    t = g.times()
+    assert t is not None
+    n5_moves = {tuple(tabu._window(g, m)[1]) for m in tabu._critical_moves(g, *t, random.Random(1), "n5")}
+    n6_moves = {tuple(tabu._window(g, m)[1]) for m in tabu._critical_moves(g, *t, random.Random(1), "n6")}
+    assert n5_moves < n6_moves  # the same critical path: N6 adds moves to the blocks' fronts and ends
+
+
+def test_an_unknown_neighbourhood_is_refused(bench_dir: Path) -> None:
+    p = load_instance(bench_dir / "jssp/ft06.txt", "jssp")
+    with pytest.raises(ValueError, match="n7"):
+        tabu.improve(p, dispatch(p, Rule.MWKR), deadline=time.perf_counter() + 5, neighbourhood="n7")
+
+
+def test_n6_search_with_a_step_limit_is_reproducible_and_improves(bench_dir: Path) -> None:
+    p = load_instance(bench_dir / "jssp/ft10.txt", "jssp")
+    start = dispatch(p, Rule.MWKR)
+    deadline = time.perf_counter() + 60
+    runs = [
+        tabu.improve(p, start, deadline=deadline, max_steps=1500, seed=3, neighbourhood="n6")
+        for _ in range(2)
+    ]
+    assert runs[0].schedule == runs[1].schedule
+    assert check_schedule(p, runs[0].schedule) == []
+    assert runs[0].schedule.makespan < start.makespan
 
 
 def test_the_portfolio_serves_plain_job_shops_only() -> None:
