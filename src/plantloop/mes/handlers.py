@@ -36,9 +36,9 @@ from plantloop.mes.domain.work_order import (
     Operation,
     OperationStatus,
     WorkOrder,
+    exclusive_ids,
     explode,
     lots_of,
-    sub_lot_id,
     work_order_of,
 )
 from plantloop.mes.masterdata.schema import PlantDefinition
@@ -111,8 +111,7 @@ def create_work_order(cmd: c.CreateWorkOrder, ctx: Context) -> list[str]:
             (ch.work_order_id, ch.material_id, ch.qty, ch.due_at, ch.parent_work_order_id)
             for ch in explode(plant, wo_id, cmd.material_id, qty, cmd.due_at)
         ]
-    # an order and its sub-lots exclude each other: the same order cannot come in both split and whole
-    claimed = [o[0] for o in orders] + [cmd.work_order_id, sub_lot_id(cmd.work_order_id, 1)]
+    claimed = [o[0] for o in orders] + list(exclusive_ids(cmd.work_order_id))
     existing = ctx.uow.work_orders.get_many(claimed)
     if existing:
         raise AlreadyExists("work order", next(iter(existing)))

@@ -22,7 +22,7 @@ from plantloop.mes.domain.commands import (
     PublishDispatchLists,
     ReleaseWorkOrder,
 )
-from plantloop.mes.domain.work_order import lots_of, sub_lot_id
+from plantloop.mes.domain.work_order import exclusive_ids, lots_of
 from plantloop.mes.masterdata.schema import PlantDefinition
 from plantloop.sim.orders import explode
 
@@ -115,7 +115,7 @@ class RecordingGateway:
             for lot, qty in lots_of(command.work_order_id, command.qty, command.lot_qtys)
             for wo in explode(self._plant, lot, command.material_id, qty, 0.0, command.priority)
         ]
-        for wo_id in [command.work_order_id, sub_lot_id(command.work_order_id, 1), *(wo.id for wo in orders)]:
+        for wo_id in [*exclusive_ids(command.work_order_id), *(wo.id for wo in orders)]:
             if wo_id in self._created or wo_id in self._claimed:
                 raise Conflict(f"work order {wo_id} exists", work_order_id=wo_id)
         self._claimed.add(command.work_order_id)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from plantloop.kernel.errors import Conflict
 from plantloop.mes.domain.commands import CreateWorkOrder, ReleaseWorkOrder
 from plantloop.mes.domain.work_order import lots_of
@@ -28,11 +30,6 @@ def release(plant: Plant, order: SalesOrder) -> None:
     release them."""
     lot_sizes = plant.policy.lot_sizes
     qtys = lot_sizes(order.qty) if lot_sizes is not None else [order.qty]
-    if sum(qtys) != order.qty or min(qtys) <= 0:
-        raise Conflict(
-            f"lot sizes {qtys} do not make up the {order.qty} units of {order.work_order_id}",
-            work_order_id=order.work_order_id,
-        )
     split = len(qtys) > 1
     lots = lots_of(order.work_order_id, order.qty, qtys)
     orders = [
@@ -40,20 +37,25 @@ def release(plant: Plant, order: SalesOrder) -> None:
         for lot, qty in lots
         for wo in explode(plant.definition, lot, order.material_id, qty, order.due_s, order.priority)
     ]
-    created = plant.send(
-        CreateWorkOrder(
+    try:  # the command checks the policy's lot sizes; SimPy cannot re-raise a pydantic error as it is
+        create = CreateWorkOrder(
             at=plant.now_at,
             work_order_id=order.work_order_id,
             material_id=order.material_id,
             qty=order.qty,
-            lot_qtys=qtys if split else None,
+            lot_qtys=qtys,
             due_at=plant.calendar.at(order.due_s),
             sales_order_id=order.sales_order_id,
             customer=order.customer,
             priority=order.priority,
             issued_by=f"policy:{plant.policy.name}" if split else "erp",
         )
-    )
+    except ValidationError as exc:
+        raise Conflict(
+            f"policy {plant.policy.name!r}: {order.work_order_id}: {exc.errors()[0]['msg']}",
+            work_order_id=order.work_order_id,
+        ) from None
+    created = plant.send(create)
     expected = [wo.id for wo in orders]
     if isinstance(created, list) and sorted(map(str, created)) != sorted(expected):
         raise Conflict(
@@ -64,11 +66,7 @@ def release(plant: Plant, order: SalesOrder) -> None:
     for lot, _ in lots:
         plant.send(ReleaseWorkOrder(at=plant.now_at, work_order_id=lot, issued_by="erp"))
     for wo in orders:
-        _mirror(plant, order, wo, split=split)
-        for op in wo.operations:
-            for mat, _ in op.purchased_needs:
-                if mat not in materials:
-                    materials.append(mat)
+        materials += [m for m in _mirror(plant, order, wo, split=split) if m not in materials]
     for mat in materials:
         supply.reorder(plant, mat)
     if plant.policy.publish_on_release:
@@ -76,9 +74,9 @@ def release(plant: Plant, order: SalesOrder) -> None:
     plant.wake_all(refresh=True)
 
 
-def _mirror(plant: Plant, order: SalesOrder, wo: SimWorkOrder, *, split: bool) -> None:
+def _mirror(plant: Plant, order: SalesOrder, wo: SimWorkOrder, *, split: bool) -> list[str]:
     """The plant's copy of a work order the MES created and released: its operations wait, numbered in
-    release order, and their purchased material is required."""
+    release order, and their purchased material is required; returns that material's ids."""
     wo.released_s = plant.env.now
     wo.sales_order_id = order.sales_order_id if wo.parent is None else None
     wo.split_from = order.work_order_id if split and wo.parent is None else None
@@ -89,7 +87,10 @@ def _mirror(plant: Plant, order: SalesOrder, wo: SimWorkOrder, *, split: bool) -
     for op in reversed(wo.operations):
         remaining += wo.qty * op.spec.run_time_s_per_unit / plant.mean_speed[op.work_center_id]
         op.remaining_s = remaining
+    required: list[str] = []
     for op in wo.operations:
         plant.add_waiting(op)
         for mat, qty_needed in op.purchased_needs:
             plant.inventory.require(mat, qty_needed)
+            required.append(mat)
+    return required

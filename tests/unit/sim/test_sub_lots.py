@@ -67,3 +67,14 @@ def test_a_lots_handling_time_is_paid_at_each_step_unless_a_sibling_sub_lot_just
                 paid += 1
                 assert op.setup_s >= handling_s
     assert continued > 0 and paid > 0
+
+
+def test_lot_sizes_that_do_not_make_up_the_order_are_refused_by_the_command(
+    reference_plant: PlantDefinition,
+) -> None:
+    from plantloop.kernel.errors import Conflict
+    from plantloop.sim.policies import Policy, fifo_rule
+
+    short = Policy("short", fifo_rule, lot_sizes=lambda qty: [qty - 1, 2] if qty > 1 else [qty + 1])
+    with pytest.raises(Conflict, match="add up to"):
+        run_simulation(scenario(days=1, seed=2, telemetry_hz=0.0), plant=reference_plant, policy=short)

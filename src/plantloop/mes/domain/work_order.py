@@ -70,6 +70,12 @@ def sub_lot_id(work_order_id: str, index: int) -> str:
     return f"{work_order_id}.{index}"
 
 
+def exclusive_ids(work_order_id: str) -> tuple[str, str]:
+    """The ids an order claims besides the work orders it creates: itself and its first sub-lot, so that
+    the same order cannot come in both whole and in sub-lots (a retried request is refused, not doubled)."""
+    return work_order_id, sub_lot_id(work_order_id, 1)
+
+
 def lots_of(work_order_id: str, qty: int, lot_qtys: Sequence[int] | None = None) -> list[tuple[str, int]]:
     """The top-level work orders an order is created as, with their quantities: itself, or — with more
     than one of ``lot_qtys`` — its sub-lots ``<work_order_id>.1``, ``.2``, …"""

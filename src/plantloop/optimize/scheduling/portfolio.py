@@ -41,9 +41,6 @@ from plantloop.optimize.scheduling.runner import SolveParams, extract_schedule, 
 
 #: share of the budget for the tabu search (phase 1); measured on ta02/07/10/11/21/31 at 60 s
 TABU_SHARE = 0.15
-#: the tabu search's neighbourhood: N6 beat N5 at equal CPU time on 7 of 8 hard shops (la24/27/29/38/40,
-#: abz7–9; 4 seeds each, docs/benchmarks.md)
-NEIGHBOURHOOD = "n6"
 
 
 @dataclass(slots=True)
@@ -135,20 +132,10 @@ def solve_makespan(
         args = (cp, stop, problem, params, start, phase1_end, params.num_workers - 1, seed)
         thread = threading.Thread(target=_cp_into, args=args, daemon=True)
         thread.start()
-        ts = tabu.improve(
-            problem,
-            start,
-            deadline=phase1_end,
-            seed=seed,
-            lower_bound=bound,
-            stop=stop,
-            neighbourhood=NEIGHBOURHOOD,
-        )
+        ts = tabu.improve(problem, start, deadline=phase1_end, seed=seed, lower_bound=bound, stop=stop)
         thread.join()
     else:
-        ts = tabu.improve(
-            problem, start, deadline=phase1_end, seed=seed, lower_bound=bound, neighbourhood=NEIGHBOURHOOD
-        )
+        ts = tabu.improve(problem, start, deadline=phase1_end, seed=seed, lower_bound=bound)
     best = _better(problem, ts.schedule, cp.schedule)
     bound = max(bound, cp.bound)
     notes = [

@@ -19,8 +19,7 @@ from plantloop.api.scope import OutOfScope
 from plantloop.kernel.errors import Conflict, NotFound
 from plantloop.kernel.ids import deterministic_id
 from plantloop.mes.domain import commands as c
-from plantloop.mes.domain.commands import MAX_SUB_LOTS
-from plantloop.mes.domain.work_order import lots_of, sub_lot_id
+from plantloop.mes.domain.work_order import exclusive_ids, lots_of
 from plantloop.mes.queries import MesQueries
 from plantloop.optimize.scheduling.lotsize import split_quantities
 
@@ -107,7 +106,7 @@ def release_work_order(
     released, whole or in ``lots`` equal sub-lots (``<work_order_id>.1``, ``.2``, …)."""
     wo_id = str(values["work_order_id"]).strip()
     qty, lots = int(values["qty"]), int(values.get("lots") or 1)
-    if queries.work_order(wo_id) is not None or queries.work_order(sub_lot_id(wo_id, 1)) is not None:
+    if any(queries.work_order(w) is not None for w in exclusive_ids(wo_id)):  # refused now, not at approval
         raise Conflict(f"work_order_id: work order {wo_id!r} exists", field="work_order_id")
     due: datetime = values["due_at"]
     row = {
@@ -115,7 +114,7 @@ def release_work_order(
         "hours_to_due": (due - now).total_seconds() / 3600.0,
         "units_per_lot": qty / lots if lots > 0 else 0.0,
     }
-    lot_qtys = split_quantities(qty, max_lots=lots, min_lot=1) if 1 < lots <= min(qty, MAX_SUB_LOTS) else None
+    lot_qtys = split_quantities(qty, max_lots=lots, min_lot=1) if lots > 1 and qty > 0 else None
     try:
         create = c.CreateWorkOrder(
             work_order_id=wo_id,
