@@ -93,6 +93,7 @@ operations = sa.Table(
     sa.Column("pause_reason", ID, nullable=True),
     sa.Column("paused_by_downtime", sa.Boolean, nullable=False),
     sa.Index("ix_operations_work_center_status", "work_center_id", "status"),
+    sa.Index("ix_operations_equipment_started", "equipment_id", "started_at"),
 )
 
 lots = sa.Table(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
 from plantloop.kernel.ports import OutboxRecord
@@ -42,6 +42,18 @@ class GenealogyLink:
     operation_id: str
     at: datetime
     depth: int
+
+
+@dataclass(frozen=True, slots=True)
+class LastRun:
+    """The operation a piece of equipment started last: its work order, routing step and product."""
+
+    work_order_id: str
+    seq: int
+    material_id: str
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class MesQueries:
@@ -222,6 +234,22 @@ class MesQueries:
         found = self._get(mapping.EQUIPMENT, ids)
         wc_of = self.plant.work_center_of
         return [found.get(i) or Equipment(id=i, work_center_id=wc_of[i]) for i in ids]
+
+    def last_runs(self, equipment_ids: list[str] | None = None) -> dict[str, LastRun]:
+        """What each piece of equipment ran last (the operation started on it last), for those that ran
+        anything: where its setup stands for the planner."""
+        ids = equipment_ids if equipment_ids is not None else list(self.plant.equipment)
+        runs: dict[str, tuple[str, int]] = {}
+        with self._txn() as txn:
+            for eq in ids:
+                where: list[Filter] = [("equipment_id", "=", eq), ("started_at", ">=", _EPOCH)]
+                rows = txn.select(orm.operations, where, ["-started_at", "-id"], 1)
+                if rows:
+                    runs[eq] = (rows[0]["work_order_id"], int(rows[0]["seq"]))
+            wanted = sorted({w for w, _ in runs.values()})
+            orders = txn.select(orm.work_orders, [("id", "in", wanted)], ["id"]) if wanted else []
+        material = {r["id"]: r["material_id"] for r in orders}
+        return {eq: LastRun(wo, seq, material[wo]) for eq, (wo, seq) in runs.items() if wo in material}
 
     def maintenance_order(self, maintenance_order_id: str) -> MaintenanceOrder | None:
         return self._get(mapping.MAINTENANCE_ORDERS, [maintenance_order_id]).get(maintenance_order_id)

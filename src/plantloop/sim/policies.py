@@ -86,6 +86,8 @@ class MachineView:
     last_material: str | None = None
     #: when the machine is expected back (sim seconds) if it is down, else 0
     available_s: float = 0.0
+    #: the customer order and routing step of the last operation it ran (``Machine.last_step``)
+    last_step: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ def take_snapshot(plant: Plant) -> PlantSnapshot:
             speed_factor=m.spec.speed_factor,
             last_material=m.last_material,
             available_s=_back_at(plant, m.id),
+            last_step=m.last_step,
         )
         for m in plant.machines.values()
     ]

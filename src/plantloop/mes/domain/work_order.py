@@ -70,6 +70,14 @@ def sub_lot_id(work_order_id: str, index: int) -> str:
     return f"{work_order_id}.{index}"
 
 
+def order_of_lot(work_order_id: str) -> str:
+    """The order a sub-lot belongs to (``WO-7.2`` → ``WO-7``); any other work order is its own order.
+    An id that merely ends in ``.<digits>`` reads as a sub-lot too: the planner then spares it the
+    handling between it and its namesakes, no more."""
+    head, sep, tail = work_order_id.rpartition(".")
+    return head if sep and head and tail.isdigit() else work_order_id
+
+
 def exclusive_ids(work_order_id: str) -> tuple[str, str]:
     """The ids an order claims besides the work orders it creates: itself and its first sub-lot, so that
     the same order cannot come in both whole and in sub-lots (a retried request is refused, not doubled)."""

@@ -176,6 +176,13 @@ class RoutingOperation(_Model):
     setup_time_s: float = Field(ge=0, description="Setup when the product family changes.")
     minor_setup_time_s: float = Field(default=0, ge=0, description="Setup when only the product changes.")
     run_time_s_per_unit: float = Field(gt=0)
+    handling_time_s: float = Field(
+        default=0,
+        ge=0,
+        description="Machine time per lot besides setup and run (loading, first-piece check, unloading), "
+        "whatever the machine's speed; skipped where the machine has just run this step for another "
+        "sub-lot of the same order.",
+    )
     required_skill_ids: list[str] = []
     consumes: list[BomItem] = Field(default=[], description="BOM components consumed at this operation.")
     parameters: list[ProcessParameter] = []

@@ -7,7 +7,8 @@ components each step consumes) comes from the plant definition; the shift calend
 axis. Equipment that is down (maintenance, stopped, aborted) is expected back after the maintenance
 order's planned duration, else after its MTTR. Planned maintenance windows and the maintenance module's
 predicted failure windows come in as ``(equipment_id, start, end)`` triples; purchased material that is
-short waits for its expected arrival (``material_arrivals``).
+short waits for its expected arrival (``material_arrivals``). Each machine starts from what it ran last
+(its setup, and the lot whose handling a sibling sub-lot skips: ``RoutingOperation.handling_time_s``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 
 from plantloop.mes.domain.commands import EquipmentState
 from plantloop.mes.domain.maintenance import MaintenanceStatus
-from plantloop.mes.domain.work_order import OperationStatus, WorkOrder, WorkOrderStatus
+from plantloop.mes.domain.work_order import OperationStatus, WorkOrder, WorkOrderStatus, order_of_lot
 from plantloop.mes.masterdata.schema import MaterialKind, PlantDefinition
 from plantloop.mes.queries import MesQueries
 from plantloop.optimize.scheduling.shop import (
@@ -132,7 +133,7 @@ def _operations(
         remaining = None
         if started and op.equipment_id is not None:
             speed = plant.equipment[op.equipment_id].speed_factor
-            planned = step.setup_time_s / speed + qty * step.run_time_s_per_unit / speed
+            planned = step.setup_time_s / speed + step.handling_time_s + qty * step.run_time_s_per_unit / speed
             # elapsed since the start at the standard rate (a pause over a break makes this optimistic)
             done_s = (now - op.started_at).total_seconds() if op.started_at is not None else 0.0
             remaining = max(axis.unit_s, planned - max(0.0, done_s))
@@ -149,11 +150,14 @@ def _operations(
             remaining_s=remaining,
             after_work_orders=tuple(children),
             earliest_s=earliest,
+            fixed_s=step.handling_time_s,
+            handling_group=order_of_lot(wo.id),
         )
 
 
 def _machines(queries: MesQueries, plant: PlantDefinition, axis: TimeAxis) -> list[MachineState]:
     states = {e.id: e for e in queries.equipment_states()}
+    last = queries.last_runs()
     planned = {
         mo.equipment_id: mo.planned_duration_s
         for mo in queries.maintenance_orders(limit=1000)
@@ -168,9 +172,17 @@ def _machines(queries: MesQueries, plant: PlantDefinition, axis: TimeAxis) -> li
                 since = axis.seconds_of(state.downtime_started_at or state.state_since or axis.origin_at)
                 repair = planned.get(eq.id) or eq.reliability.mttr_h * 3600.0
                 back = max(since + repair, 0.25 * repair)
+            ran = last.get(eq.id)
+            material = plant.materials_by_id.get(ran.material_id) if ran is not None else None
             out.append(
                 MachineState(
-                    equipment_id=eq.id, work_center_id=wc.id, speed_factor=eq.speed_factor, available_s=back
+                    equipment_id=eq.id,
+                    work_center_id=wc.id,
+                    speed_factor=eq.speed_factor,
+                    available_s=back,
+                    last_material=ran.material_id if ran is not None else None,
+                    last_family=(material.family or ran.material_id) if ran and material else None,
+                    last_step=(order_of_lot(ran.work_order_id), ran.seq) if ran is not None else None,
                 )
             )
     return out

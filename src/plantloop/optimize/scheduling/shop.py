@@ -86,6 +86,9 @@ class MachineState:
     last_material: str | None = None
     last_family: str | None = None
     available_s: float = 0.0
+    #: the handling group and routing step of the last operation it ran: a lot of the same group at the
+    #: same step continues without handling (``OperationState.fixed_s``)
+    last_step: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +261,10 @@ def _setups(
         last = machines[m].last_material
         if last is not None:
             init = f"{last}@"
+            step = machines[m].last_step
+            if step is not None and f"{_class(last, step[1])}#{step[0]}" in present:
+                # the machine just ran this class: a lot of it that comes next pays no handling
+                init = f"{_class(last, step[1])}#{step[0]}"
             initial[m] = init
             froms[init] = None
         table: dict[tuple[str, str], int] = {}

@@ -88,6 +88,7 @@ def shop_from_snapshot(
             last_material=m.last_material,
             last_family=m.last_family,
             available_s=max(0.0, m.available_s - now) if m.available_s else 0.0,
+            last_step=m.last_step,
         )
         for m in snapshot.machines
     ]

@@ -10,6 +10,7 @@ from plantloop.bootstrap import Container, build_in_memory_container
 from plantloop.kernel.clock import FakeClock
 from plantloop.mes.domain import commands as c
 from plantloop.mes.masterdata import PlantDefinition
+from plantloop.mes.queries import LastRun
 from plantloop.optimize.scheduling.from_mes import shop_from_mes
 from plantloop.optimize.scheduling.problem import Objective
 from plantloop.optimize.scheduling.publish import ShopPlan, plan_evidence, plan_to_commands
@@ -136,3 +137,57 @@ def test_a_schedule_decision_goes_through_the_decision_layer_to_an_acknowledged_
     wc = next(iter(reference_plant.work_centers))
     board = mes.queries.dispatch_list(wc)
     assert not board or board[0].schedule_version == shop_plan.schedule_version
+
+
+def _with_handling(plant: PlantDefinition, material: str, seq: int, handling_s: float) -> PlantDefinition:
+    data = plant.model_dump()
+    for routing in data["routings"]:
+        if routing["material_id"] == material:
+            for op in routing["operations"]:
+                if op["seq"] == seq:
+                    op["handling_time_s"] = handling_s
+    return PlantDefinition.model_validate(data)
+
+
+def test_sub_lots_of_one_order_share_the_handling_the_routing_asks_for(
+    reference_plant: PlantDefinition, clock: FakeClock
+) -> None:
+    plant = _with_handling(reference_plant, "P-KET-01", 10, 900.0)  # 15 min per lot at assembly
+    mes = build_in_memory_container(plant=plant, clock=clock)
+    due = clock.now() + timedelta(hours=20)
+    mes.bus.handle(
+        c.CreateWorkOrder(work_order_id="WO-7", material_id="P-KET-01", qty=40, due_at=due, lot_qtys=[20, 20])
+    )
+    mes.bus.handle(c.CreateWorkOrder(work_order_id="WO-8", material_id="P-KET-01", qty=20, due_at=due))
+    for wo in ("WO-7.1", "WO-7.2", "WO-8"):
+        mes.bus.handle(c.ReleaseWorkOrder(work_order_id=wo))
+    shop = shop_from_mes(mes.queries, plant, clock.now())
+    p, keys = shop.problem, shop.key_of()
+    lot1, lot2, other = (p.setup_class(keys[f"{wo}/010"]) for wo in ("WO-7.1", "WO-7.2", "WO-8"))
+    assert lot1 == lot2 != other
+    as11 = shop.equipment_ids.index("AS-11")
+    assert p.setup_time(as11, lot1, lot2) == 0  # the second sub-lot follows the first without handling
+    assert p.setup_time(as11, lot1, other) == 15  # same product, another order: its handling only
+
+
+def test_each_machine_starts_from_what_it_ran_last(
+    mes: Container, reference_plant: PlantDefinition, clock: FakeClock
+) -> None:
+    assert mes.queries.last_runs() == {}
+    mes.bus.handle(c.StartOperation(operation_id="WO-1~SA-KBODY/010", equipment_id="PR-01"))
+    clock.advance(3600)
+    mes.bus.handle(c.CompleteOperation(operation_id="WO-1~SA-KBODY/010", qty_good=40, qty_scrap=0))
+    assert mes.queries.last_runs() == {"PR-01": LastRun("WO-1~SA-KBODY", 10, "SA-KBODY")}
+    due = clock.now() + timedelta(hours=9)
+    mes.bus.handle(c.CreateWorkOrder(work_order_id="WO-9", material_id="P-KET-01", qty=10, due_at=due))
+    mes.bus.handle(c.CreateWorkOrder(work_order_id="WO-10", material_id="P-COO-01", qty=10, due_at=due))
+    for wo in ("WO-9", "WO-10"):
+        mes.bus.handle(c.ReleaseWorkOrder(work_order_id=wo))
+    shop = shop_from_mes(mes.queries, reference_plant, clock.now())
+    p, keys = shop.problem, shop.key_of()
+    pr01, pr02 = (shop.equipment_ids.index(e) for e in ("PR-01", "PR-02"))
+    # PR-01 is set up for kettle bodies: another needs no setup, a plate (same family) the minor 10 min
+    assert p.initial_setup_time(pr01, keys["WO-9~SA-KBODY/010"]) == 0
+    assert p.initial_setup_time(pr01, keys["WO-10~SA-PLATE/010"]) == 10
+    # PR-02 never ran anything, and nothing is assumed about it
+    assert pr02 not in p.initial_setup

@@ -95,6 +95,26 @@ def test_a_lots_handling_is_a_changeover_skipped_between_lots_of_one_order_at_on
     assert p.initial_setup_time(0, keys["WO-3/010"]) == 10
 
 
+def test_a_machine_that_just_ran_a_sibling_lot_takes_the_next_one_without_handling() -> None:
+    orders = [OrderState(w, "KET-A", "KETTLE", due_s=6 * 3600.0) for w in ("WO-1.2", "WO-3")]
+    ops = [
+        OperationState(f"{wo}/010", wo, 10, ("ASSY",), 30, 60.0, 1200, 300, fixed_s=600.0, handling_group=g)
+        for wo, g in (("WO-1.2", "WO-1"), ("WO-3", "WO-3"))
+    ]
+    ran_sibling = MachineState(
+        "ASSY-1", "ASSY", last_material="KET-A", last_family="KETTLE", last_step=("WO-1", 10)
+    )
+    ran_other_step = MachineState(
+        "ASSY-1", "ASSY", last_material="KET-A", last_family="KETTLE", last_step=("WO-1", 20)
+    )
+    shop = build_shop_problem(orders, ops, [ran_sibling], AXIS)
+    keys = shop.key_of()
+    assert shop.problem.initial_setup_time(0, keys["WO-1.2/010"]) == 0  # WO-1.1 ran here last
+    assert shop.problem.initial_setup_time(0, keys["WO-3/010"]) == 10  # another order: its handling
+    shop = build_shop_problem(orders, ops, [ran_other_step], AXIS)
+    assert shop.problem.initial_setup_time(0, shop.key_of()["WO-1.2/010"]) == 10  # same order, other step
+
+
 def test_the_planner_keeps_sub_lots_together_to_save_their_handling() -> None:
     one_machine = build_shop_problem(
         [OrderState(w, "KET-A", "KETTLE", due_s=None) for w in ("WO-1.1", "WO-3", "WO-1.2")],
