@@ -84,6 +84,10 @@ class MesQueries:
     def work_order(self, work_order_id: str) -> WorkOrder | None:
         return self._get(mapping.WORK_ORDERS, [work_order_id]).get(work_order_id)
 
+    def work_orders_by_id(self, work_order_ids: list[str]) -> dict[str, WorkOrder]:
+        """The work orders among ``work_order_ids`` that exist, in one read."""
+        return self._get(mapping.WORK_ORDERS, work_order_ids)
+
     def work_orders(
         self, *, status: WorkOrderStatus | None = None, limit: int = 100, offset: int = 0
     ) -> list[WorkOrder]:

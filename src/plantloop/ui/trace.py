@@ -100,12 +100,13 @@ def resolve(queries: MesQueries, key: str) -> list[WorkOrder]:
 
 
 def _sub_lots(queries: MesQueries, work_order_id: str) -> Iterator[WorkOrder]:
-    """The sub-lots ``<work_order_id>.1``, ``.2``, … of an order created in sub-lots, in order."""
-    for index in range(1, MAX_SUB_LOTS + 1):
-        lot = queries.work_order(sub_lot_id(work_order_id, index))
-        if lot is None:
+    """The sub-lots ``<work_order_id>.1``, ``.2``, … of an order created in sub-lots, in order (one read)."""
+    ids = [sub_lot_id(work_order_id, index) for index in range(1, MAX_SUB_LOTS + 1)]
+    found = queries.work_orders_by_id(ids)
+    for lot_id in ids:
+        if lot_id not in found:
             return
-        yield lot
+        yield found[lot_id]
 
 
 def build_trace(queries: MesQueries, key: str) -> Trace | None:
