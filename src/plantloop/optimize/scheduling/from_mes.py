@@ -133,7 +133,7 @@ def _operations(
         remaining = None
         if started and op.equipment_id is not None:
             speed = plant.equipment[op.equipment_id].speed_factor
-            planned = step.setup_time_s / speed + step.handling_time_s + qty * step.run_time_s_per_unit / speed
+            planned = (step.setup_time_s + qty * step.run_time_s_per_unit) / speed + step.handling_time_s
             # elapsed since the start at the standard rate (a pause over a break makes this optimistic)
             done_s = (now - op.started_at).total_seconds() if op.started_at is not None else 0.0
             remaining = max(axis.unit_s, planned - max(0.0, done_s))
@@ -173,7 +173,9 @@ def _machines(queries: MesQueries, plant: PlantDefinition, axis: TimeAxis) -> li
                 repair = planned.get(eq.id) or eq.reliability.mttr_h * 3600.0
                 back = max(since + repair, 0.25 * repair)
             ran = last.get(eq.id)
-            material = plant.materials_by_id.get(ran.material_id) if ran is not None else None
+            family = None
+            if ran is not None and ran.material_id in plant.materials_by_id:
+                family = plant.materials_by_id[ran.material_id].family or ran.material_id
             out.append(
                 MachineState(
                     equipment_id=eq.id,
@@ -181,7 +183,7 @@ def _machines(queries: MesQueries, plant: PlantDefinition, axis: TimeAxis) -> li
                     speed_factor=eq.speed_factor,
                     available_s=back,
                     last_material=ran.material_id if ran is not None else None,
-                    last_family=(material.family or ran.material_id) if ran and material else None,
+                    last_family=family,
                     last_step=(order_of_lot(ran.work_order_id), ran.seq) if ran is not None else None,
                 )
             )

@@ -121,8 +121,9 @@ class ShopProblem:
         return {op_id: key for key, op_id in self.operation_ids.items()}
 
 
-def _class(material: str, seq: int) -> str:
-    return f"{material}@{seq}"
+def _class(material: str, seq: int, handling_group: str | None = None) -> str:
+    """The setup class of a routing step; with a handling group, of one group's lots at that step."""
+    return f"{material}@{seq}" if handling_group is None else f"{material}@{seq}#{handling_group}"
 
 
 def build_shop_problem(
@@ -158,9 +159,8 @@ def build_shop_problem(
         steps = sorted(ops_by_order[wo_id], key=lambda o: o.seq)
         job_ops: list[Operation] = []
         for o, st in enumerate(steps):
-            cls = _class(order.material_id, st.seq)
-            if st.fixed_s > 0:
-                cls = f"{cls}#{st.handling_group or wo_id}"
+            group = (st.handling_group or wo_id) if st.fixed_s > 0 else None
+            cls = _class(order.material_id, st.seq, group)
             classes[cls] = (order.material_id, order.family, st.setup_s, st.minor_setup_s, st.fixed_s)
             key = (j, o)
             op_ids[key] = st.operation_id
@@ -262,9 +262,9 @@ def _setups(
         if last is not None:
             init = f"{last}@"
             step = machines[m].last_step
-            if step is not None and f"{_class(last, step[1])}#{step[0]}" in present:
+            if step is not None and _class(last, step[1], step[0]) in present:
                 # the machine just ran this class: a lot of it that comes next pays no handling
-                init = f"{_class(last, step[1])}#{step[0]}"
+                init = _class(last, step[1], step[0])
             initial[m] = init
             froms[init] = None
         table: dict[tuple[str, str], int] = {}
