@@ -6,18 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from plantloop.mes.domain.equipment import Equipment
-from plantloop.mes.domain.errors import (
-    UnknownEquipment,
-    UnknownLot,
-    UnknownOperation,
-    UnknownWorkOrder,
-)
+from plantloop.mes.domain.errors import UnknownEquipment, UnknownLot, UnknownOperation, UnknownWorkOrder
 from plantloop.mes.domain.lot import Lot
-from plantloop.mes.domain.work_order import (
-    Operation,
-    WorkOrder,
-    work_order_of,
-)
+from plantloop.mes.domain.work_order import Operation, WorkOrder, work_order_of
 from plantloop.mes.masterdata.schema import PlantDefinition
 from plantloop.mes.unit_of_work import UnitOfWork
 
