@@ -22,7 +22,7 @@ from plantloop.mes.domain.commands import (
     PublishDispatchLists,
     ReleaseWorkOrder,
 )
-from plantloop.mes.domain.work_order import exclusive_ids, lots_of
+from plantloop.mes.domain.sub_lots import exclusive_ids, lots_of
 from plantloop.mes.masterdata.schema import PlantDefinition
 from plantloop.sim.orders import explode
 

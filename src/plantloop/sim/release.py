@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from plantloop.kernel.errors import Conflict
 from plantloop.mes.domain.commands import CreateWorkOrder, ReleaseWorkOrder
-from plantloop.mes.domain.work_order import lots_of
+from plantloop.mes.domain.sub_lots import lots_of
 from plantloop.sim import supply
 from plantloop.sim.erp import SalesOrder
 from plantloop.sim.orders import SimWorkOrder, explode

@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from plantloop.kernel.ports import OutboxRecord
-from plantloop.mes.domain.commands import MAX_SUB_LOTS
 from plantloop.mes.domain.lot import Lot
-from plantloop.mes.domain.work_order import WorkOrder, lot_of, sub_lot_id
+from plantloop.mes.domain.sub_lots import MAX_SUB_LOTS, sub_lot_id
+from plantloop.mes.domain.work_order import WorkOrder, lot_of
 from plantloop.mes.queries import GenealogyLink, MesQueries
 
 #: Order of entries at the same instant: the story reads cause before effect.

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from plantloop.kernel.clock import FakeClock
 from plantloop.kernel.errors import Conflict
 from plantloop.mes.domain import commands as c
-from plantloop.mes.domain.work_order import WorkOrderStatus, lots_of
+from plantloop.mes.domain.sub_lots import lots_of
+from plantloop.mes.domain.work_order import WorkOrderStatus
 from plantloop.mes.masterdata import PlantDefinition
 from plantloop.mes.messagebus import MessageBus
 from plantloop.mes.queries import MesQueries

@@ -16,7 +16,8 @@ from plantloop.api.schemas.execution import (
 from plantloop.kernel.errors import InvalidInput
 from plantloop.mes.domain import commands as c
 from plantloop.mes.domain.errors import UnknownWorkOrder
-from plantloop.mes.domain.work_order import WorkOrderStatus, lots_of
+from plantloop.mes.domain.sub_lots import lots_of
+from plantloop.mes.domain.work_order import WorkOrderStatus
 from plantloop.optimize.scheduling.lotsize import split_quantities
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from plantloop.mes.domain.commands import MAX_SUB_LOTS, EquipmentState, InspectionResult, MaintenanceKind
+from plantloop.mes.domain.commands import EquipmentState, InspectionResult, MaintenanceKind
+from plantloop.mes.domain.sub_lots import MAX_SUB_LOTS
 
 
 class _In(BaseModel):

@@ -16,8 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-#: the most sub-lots one order may be created in (``CreateWorkOrder.lot_qtys``)
-MAX_SUB_LOTS = 100
+from plantloop.mes.domain.sub_lots import MAX_SUB_LOTS
 
 
 class Command(BaseModel):

@@ -12,7 +12,8 @@ from plantloop.mes.domain.errors import (
     UnknownOperation,
     UnknownWorkCenter,
 )
-from plantloop.mes.domain.work_order import ACTIVE, WorkOrder, exclusive_ids, explode, lots_of, work_order_of
+from plantloop.mes.domain.sub_lots import exclusive_ids, lots_of
+from plantloop.mes.domain.work_order import ACTIVE, WorkOrder, explode, work_order_of
 from plantloop.mes.handlers.context import Context, descendants, get_work_order
 
 

@@ -18,7 +18,8 @@ from datetime import datetime
 
 from plantloop.mes.domain.commands import EquipmentState
 from plantloop.mes.domain.maintenance import MaintenanceStatus
-from plantloop.mes.domain.work_order import OperationStatus, WorkOrder, WorkOrderStatus, order_of_lot
+from plantloop.mes.domain.sub_lots import order_of_lot
+from plantloop.mes.domain.work_order import OperationStatus, WorkOrder, WorkOrderStatus
 from plantloop.mes.masterdata.schema import MaterialKind, PlantDefinition
 from plantloop.mes.queries import MesQueries
 from plantloop.optimize.scheduling.shop import (
@@ -84,12 +85,11 @@ def shop_from_mes(
     for wo in orders:
         if wo.id not in open_ids:
             continue
-        material = plant.materials_by_id[wo.material_id]
         order_states.append(
             OrderState(
                 work_order_id=wo.id,
                 material_id=wo.material_id,
-                family=material.family or wo.material_id,
+                family=_family(plant, wo.material_id),
                 due_s=axis.seconds_of(wo.due_at),
                 priority=wo.priority,
                 released_s=axis.seconds_of(wo.released_at) if wo.released_at else 0.0,
@@ -173,21 +173,24 @@ def _machines(queries: MesQueries, plant: PlantDefinition, axis: TimeAxis) -> li
                 repair = planned.get(eq.id) or eq.reliability.mttr_h * 3600.0
                 back = max(since + repair, 0.25 * repair)
             ran = last.get(eq.id)
-            family = None
-            if ran is not None and ran.material_id in plant.materials_by_id:
-                family = plant.materials_by_id[ran.material_id].family or ran.material_id
             out.append(
                 MachineState(
                     equipment_id=eq.id,
                     work_center_id=wc.id,
                     speed_factor=eq.speed_factor,
                     available_s=back,
-                    last_material=ran.material_id if ran is not None else None,
-                    last_family=family,
-                    last_step=(order_of_lot(ran.work_order_id), ran.seq) if ran is not None else None,
+                    last_material=ran.material_id if ran else None,
+                    last_family=_family(plant, ran.material_id) if ran else None,
+                    last_step=(order_of_lot(ran.work_order_id), ran.seq) if ran else None,
                 )
             )
     return out
+
+
+def _family(plant: PlantDefinition, material_id: str) -> str:
+    """The setup family of a product (its own id where master data names none)."""
+    material = plant.materials_by_id.get(material_id)
+    return (material.family if material is not None else None) or material_id
 
 
 def _short_materials(

@@ -260,11 +260,10 @@ def _setups(
         froms = dict.fromkeys(present)
         last = machines[m].last_material
         if last is not None:
-            init = f"{last}@"
             step = machines[m].last_step
-            if step is not None and _class(last, step[1], step[0]) in present:
-                # the machine just ran this class: a lot of it that comes next pays no handling
-                init = _class(last, step[1], step[0])
+            ran = _class(last, step[1], step[0]) if step is not None else None
+            # the class it just ran, if a lot of it waits (that lot pays no handling); else its product
+            init = ran if ran in present else f"{last}@"
             initial[m] = init
             froms[init] = None
         table: dict[tuple[str, str], int] = {}

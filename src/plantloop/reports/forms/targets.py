@@ -19,7 +19,7 @@ from plantloop.api.scope import OutOfScope
 from plantloop.kernel.errors import Conflict, NotFound
 from plantloop.kernel.ids import deterministic_id
 from plantloop.mes.domain import commands as c
-from plantloop.mes.domain.work_order import exclusive_ids, lots_of
+from plantloop.mes.domain.sub_lots import exclusive_ids, lots_of
 from plantloop.mes.queries import MesQueries
 from plantloop.optimize.scheduling.lotsize import split_quantities
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plantloop.kernel.errors import InvalidInput
-from plantloop.mes.domain.work_order import sub_lot_id
+from plantloop.mes.domain.sub_lots import sub_lot_id
 from plantloop.optimize.scheduling.lotsize import LotSplit, split_quantities
 
 
