@@ -7,14 +7,13 @@ An operation's id is ``f"{work_order_id}/{seq:03d}"``. States::
     operation:   PENDING → READY → RUNNING ⇄ PAUSED → COMPLETED       (CANCELLED with its order)
 
 An operation is READY when its order is released and the previous operation is complete (the first one on
-release). BOM explosion (:func:`explode`) gives the child orders for intermediates that have a routing.
+release). BOM explosion (child orders for intermediates) is in :mod:`plantloop.mes.domain.bom`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from plantloop.mes.domain import events as ev
@@ -25,9 +24,7 @@ from plantloop.mes.domain.errors import (
     UnknownOperation,
     WrongWorkCenter,
 )
-from plantloop.mes.masterdata.schema import PlantDefinition, RoutingOperation
-
-CHILD_LEAD_TIME = timedelta(hours=8)
+from plantloop.mes.masterdata.schema import RoutingOperation
 
 
 class WorkOrderStatus(StrEnum):
@@ -84,41 +81,6 @@ class Operation:
     qty_scrap: int = 0
     pause_reason: str | None = None
     paused_by_downtime: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ChildOrder:
-    """A child work order that BOM explosion asks for."""
-
-    work_order_id: str
-    material_id: str
-    qty: int
-    due_at: datetime
-    parent_work_order_id: str
-
-
-def explode(
-    plant: PlantDefinition, work_order_id: str, material_id: str, qty: int, due_at: datetime
-) -> list[ChildOrder]:
-    """Child orders (recursively, depth first, parents before their children) for every intermediate in
-    the BOM of ``material_id`` that has a routing: qty = ceil(qty × qty_per), due 8 h before the parent."""
-    out: list[ChildOrder] = []
-    bom = plant.boms_by_material.get(material_id)
-    if bom is None:
-        return out
-    for item in bom.items:
-        if item.material_id not in plant.routings_by_material:
-            continue
-        child = ChildOrder(
-            work_order_id=f"{work_order_id}~{item.material_id}",
-            material_id=item.material_id,
-            qty=math.ceil(qty * item.qty_per - 1e-9),
-            due_at=due_at - CHILD_LEAD_TIME,
-            parent_work_order_id=work_order_id,
-        )
-        out.append(child)
-        out.extend(explode(plant, child.work_order_id, child.material_id, child.qty, child.due_at))
-    return out
 
 
 class WorkOrder(Aggregate):

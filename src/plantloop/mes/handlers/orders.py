@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from plantloop.mes.domain import commands as c
+from plantloop.mes.domain.bom import explode
 from plantloop.mes.domain.dispatch import BoardEntry, DispatchBoard, ScheduleVersion
 from plantloop.mes.domain.errors import (
     AlreadyExists,
@@ -13,7 +14,7 @@ from plantloop.mes.domain.errors import (
     UnknownWorkCenter,
 )
 from plantloop.mes.domain.sub_lots import exclusive_ids, lots_of
-from plantloop.mes.domain.work_order import ACTIVE, WorkOrder, explode, work_order_of
+from plantloop.mes.domain.work_order import ACTIVE, WorkOrder, work_order_of
 from plantloop.mes.handlers.context import Context, descendants, get_work_order
 
 
