@@ -34,9 +34,10 @@ from plantloop.mes.domain.commands import (
     StartMaintenance,
     StartOperation,
 )
+from plantloop.mes.domain.work_order import lot_of
 from plantloop.sim import supply
 from plantloop.sim.faults import FaultRecord, FaultType
-from plantloop.sim.orders import OpState, SimOperation, produced_lot_id
+from plantloop.sim.orders import OpState, SimOperation
 from plantloop.sim.plant import Interval, Machine, Plant
 from plantloop.sim.scenario import rng_stream
 from plantloop.sim.telemetry import MachineStatus
@@ -155,9 +156,7 @@ class EquipmentProcess:
             used = min(qty, float(child.qty_good))
             if used > 0:
                 plant.send(
-                    ConsumeMaterial(
-                        at=plant.now_at, operation_id=op.id, lot_id=produced_lot_id(child.id), qty=used
-                    )
+                    ConsumeMaterial(at=plant.now_at, operation_id=op.id, lot_id=lot_of(child.id), qty=used)
                 )
             if child.tainted_by and not wo.tainted_by:
                 wo.tainted_by = child.tainted_by

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from plantloop.mes.domain.commands import ReleaseLot
+from plantloop.mes.domain.work_order import lot_of
 from plantloop.sim import supply
-from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder, produced_lot_id
+from plantloop.sim.orders import OpState, SimOperation, SimWorkOrder
 
 if TYPE_CHECKING:
     from plantloop.sim.plant import Plant
@@ -66,9 +67,9 @@ class MaterialReview:
 
 def held_work_order(plant: Plant, lot_id: str) -> SimWorkOrder | None:
     """The twin's work order whose produced lot is ``lot_id`` (``None`` for a purchased or unknown lot)."""
-    if not lot_id.startswith(produced_lot_id("")):
+    if not lot_id.startswith(lot_of("")):
         return None
-    wo_id = lot_id[len(produced_lot_id("")) :]
+    wo_id = lot_id[len(lot_of("")) :]
     return plant.work_orders.get(wo_id)
 
 

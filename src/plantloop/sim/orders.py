@@ -1,34 +1,25 @@
 """The simulator's own mirror of work orders and operations, built with the MES conventions.
 
-The MES explodes intermediates of a product's BOM into child work orders ``f"{parent}~{material}"``
-(qty ``ceil(qty × qty_per)``, due 8 h before the parent) and names operations ``f"{wo}/{seq:03d}"``. The
-simulator applies the same rules (:func:`explode`) so that it can execute what the MES will list without
-asking the MES about every detail.
+The simulator explodes a product's BOM with the MES's own rules (:mod:`plantloop.mes.domain.bom`: which
+items get a child work order, its id, quantity and due date) and names operations and lots as the MES does
+(:func:`~plantloop.mes.domain.work_order.operation_id`, ``LOT-<work order>``), so that it can execute what
+the MES will list without asking the MES about every detail.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from enum import Enum
 
+from plantloop.mes.domain.bom import CHILD_LEAD_TIME, child_qty, child_work_order_id, makes_child
+from plantloop.mes.domain.work_order import operation_id
 from plantloop.mes.masterdata.schema import MaterialKind, PlantDefinition, RoutingOperation
-
-CHILD_DUE_BEFORE_PARENT_S = 8 * 3600.0
 
 
 class OpState(Enum):
     WAITING = "waiting"
     RUNNING = "running"
     DONE = "done"
-
-
-def operation_id(work_order_id: str, seq: int) -> str:
-    return f"{work_order_id}/{seq:03d}"
-
-
-def produced_lot_id(work_order_id: str) -> str:
-    return f"LOT-{work_order_id}"
 
 
 @dataclass(eq=False)
@@ -127,18 +118,13 @@ def _explode(
     children: dict[str, SimWorkOrder] = {}
     bom = plant.boms_by_material.get(material_id)
     for item in bom.items if bom else []:
-        child_material = plant.materials_by_id[item.material_id]
-        if (
-            child_material.kind is MaterialKind.INTERMEDIATE
-            and item.material_id in plant.routings_by_material
-        ):
-            child_qty = math.ceil(qty * item.qty_per)
+        if makes_child(plant, item):
             child = _explode(
                 plant,
-                f"{wo_id}~{item.material_id}",
+                child_work_order_id(wo_id, item.material_id),
                 item.material_id,
-                child_qty,
-                due_s - CHILD_DUE_BEFORE_PARENT_S,
+                child_qty(qty, item.qty_per),
+                due_s - CHILD_LEAD_TIME.total_seconds(),
                 priority,
                 wo,
                 out,
@@ -173,7 +159,7 @@ def work_content_s(plant: PlantDefinition, material_id: str, qty: float) -> dict
         out[wc] = out.get(wc, 0.0) + qty * spec.run_time_s_per_unit
     bom = plant.boms_by_material.get(material_id)
     for item in bom.items if bom else []:
-        if plant.materials_by_id[item.material_id].kind is MaterialKind.INTERMEDIATE:
+        if makes_child(plant, item):
             for wc, secs in work_content_s(plant, item.material_id, qty * item.qty_per).items():
                 out[wc] = out.get(wc, 0.0) + secs
     return out

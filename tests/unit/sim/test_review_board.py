@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from plantloop.mes.domain.commands import Command, ConsumeMaterial, HoldLot, ReleaseLot
+from plantloop.mes.domain.work_order import lot_of
 from plantloop.mes.masterdata import PlantDefinition
 from plantloop.optimize.proposals import Proposal
 from plantloop.sim.faults import FaultType, QualityModel
 from plantloop.sim.gateway import RecordingGateway
-from plantloop.sim.orders import OpState, produced_lot_id
+from plantloop.sim.orders import OpState
 from plantloop.sim.policies import Policy, fifo_rule
 from plantloop.sim.run import SimResult, run_simulation
 from plantloop.sim.scenario import scenario
@@ -74,7 +75,7 @@ class HoldAt(OnceAfterHoldAt):
         clean = [wo for wo in self.started if wo not in self.users and "~" not in wo][: self.clean_extra]
         self.held_users = set(self.users)
         self.held = sorted(self.users) + clean
-        holds = tuple(HoldLot(at=now_at, lot_id=produced_lot_id(wo), reason="test") for wo in self.held)
+        holds = tuple(HoldLot(at=now_at, lot_id=lot_of(wo), reason="test") for wo in self.held)
         return [Proposal(kind="lot_hold", subject="test", commands=holds, title="hold")]
 
 
@@ -117,7 +118,7 @@ def test_a_held_work_order_waits_for_its_review_then_is_reworked_and_released(
     assert result.kpis.lots_reviewed == len(hook.held)
     assert result.kpis.reworked_units == sum(r.reworked_units for r in reviews.values())
     releases = [c for c in gateway.commands if isinstance(c, ReleaseLot)]
-    assert sorted(c.lot_id for c in releases) == sorted(produced_lot_id(w) for w in hook.held)
+    assert sorted(c.lot_id for c in releases) == sorted(lot_of(w) for w in hook.held)
     # the replacement component is in the MES's genealogy: consumed by the operation that used the bad lot
     replaced = [
         c
@@ -182,7 +183,7 @@ class HoldThenRelease(HoldAt):
             and now_at - self.first_at >= HOLD_AT + timedelta(hours=1)
         ):
             self.released = True
-            lots = tuple(ReleaseLot(at=now_at, lot_id=produced_lot_id(w), reason="test") for w in self.held)
+            lots = tuple(ReleaseLot(at=now_at, lot_id=lot_of(w), reason="test") for w in self.held)
             return [Proposal(kind="lot_release", subject="test", commands=lots, title="release")]
         return super().tick(now_at)
 
@@ -198,7 +199,7 @@ def test_a_lot_released_before_its_review_ends_is_not_released_twice(
     )
     assert hook.released and hook.held
     releases = [c for c in gateway.commands if isinstance(c, ReleaseLot)]
-    assert sorted(c.lot_id for c in releases) == sorted(produced_lot_id(w) for w in hook.held)
+    assert sorted(c.lot_id for c in releases) == sorted(lot_of(w) for w in hook.held)
     assert all(c.issued_by != "mrb" for c in releases)  # the review board released none of them
     for review in result.plant.records.reviews:
         assert review.released_s == review.held_s + 3600.0 and review.outcome == "released"

@@ -1,6 +1,7 @@
-"""BOM explosion: the child work orders an order needs for the intermediates in its product's BOM that
-have a routing (``f"{parent}~{material}"``, due :data:`CHILD_LEAD_TIME` before the parent). The simulator
-applies the same rules (:func:`plantloop.sim.orders.explode`) so that it executes what the MES lists."""
+"""BOM explosion: the child work orders an order needs for the items of its product's BOM that have a
+routing (:func:`makes_child`), named :func:`child_work_order_id`, sized by :func:`child_qty` and due
+:data:`CHILD_LEAD_TIME` before the parent. The simulator builds its own work orders with these same
+functions (:func:`plantloop.sim.orders.explode`), so that it executes what the MES lists."""
 
 from __future__ import annotations
 
@@ -8,9 +9,24 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from plantloop.mes.masterdata.schema import PlantDefinition
+from plantloop.mes.masterdata.schema import BomItem, PlantDefinition
 
 CHILD_LEAD_TIME = timedelta(hours=8)
+
+
+def makes_child(plant: PlantDefinition, item: BomItem) -> bool:
+    """A BOM item is made by a child work order when its material has a routing (else it is bought)."""
+    return item.material_id in plant.routings_by_material
+
+
+def child_work_order_id(parent_work_order_id: str, material_id: str) -> str:
+    return f"{parent_work_order_id}~{material_id}"
+
+
+def child_qty(qty: float, qty_per: float) -> int:
+    """Units of a child for ``qty`` of the parent: ``ceil(qty × qty_per)``, without float noise
+    (10 × 0.3 is 3, not 4)."""
+    return math.ceil(qty * qty_per - 1e-9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +50,12 @@ def explode(
     if bom is None:
         return out
     for item in bom.items:
-        if item.material_id not in plant.routings_by_material:
+        if not makes_child(plant, item):
             continue
         child = ChildOrder(
-            work_order_id=f"{work_order_id}~{item.material_id}",
+            work_order_id=child_work_order_id(work_order_id, item.material_id),
             material_id=item.material_id,
-            qty=math.ceil(qty * item.qty_per - 1e-9),
+            qty=child_qty(qty, item.qty_per),
             due_at=due_at - CHILD_LEAD_TIME,
             parent_work_order_id=work_order_id,
         )

@@ -1,5 +1,6 @@
 """The facts of the quality ledger: lots, work orders, operations, genealogy edges and inspections, plus the
-MES naming conventions that link them (``LOT-<work order>``, ``<work order>/<seq>``).
+MES naming convention that links an operation to its work order (``<work order>/<seq>``; the lot a work
+order produces is named by the MES's own :func:`~plantloop.mes.domain.work_order.lot_of`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,6 @@ ShiftOf = Callable[[datetime], str | None]
 
 PURCHASED = "purchased"
 PRODUCED = "produced"
-
-
-def produced_lot_id(work_order_id: str) -> str:
-    """The MES convention: the lot a work order produces is ``LOT-<work order>``."""
-    return f"LOT-{work_order_id}"
 
 
 def work_order_of(operation_id: str) -> str:

@@ -23,6 +23,7 @@ from datetime import datetime
 import pandas as pd
 
 from plantloop.kernel.clock import ensure_utc
+from plantloop.mes.domain.work_order import lot_of
 from plantloop.optimize.quality.facts import (
     PRODUCED,
     PURCHASED,
@@ -33,7 +34,6 @@ from plantloop.optimize.quality.facts import (
     OperationFact,
     ShiftOf,
     WorkOrderFact,
-    produced_lot_id,
     work_order_of,
 )
 
@@ -48,7 +48,6 @@ __all__ = [
     "QualityLedger",
     "ShiftOf",
     "WorkOrderFact",
-    "produced_lot_id",
     "work_order_of",
 ]
 
@@ -133,7 +132,7 @@ class QualityLedger:
             listener.operation_changed(op)
 
     def _produced_lot(self, work_order_id: str, at: datetime | None) -> LotFact:
-        lot_id = produced_lot_id(work_order_id)
+        lot_id = lot_of(work_order_id)
         lot = self.lots.get(lot_id)
         wo = self.work_orders.get(work_order_id)
         material = wo.material_id if wo is not None else None
@@ -154,7 +153,7 @@ class QualityLedger:
             op = self.operations[operation_id] = OperationFact(
                 operation_id,
                 wo_id,
-                produced_lot_id(wo_id),
+                lot_of(wo_id),
                 material_id=wo.material_id,
                 seq=int(tail) if tail.isdigit() else None,
             )
