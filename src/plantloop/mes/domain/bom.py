@@ -25,7 +25,7 @@ def child_work_order_id(parent_work_order_id: str, material_id: str) -> str:
 
 def child_qty(qty: float, qty_per: float) -> int:
     """Units of a child for ``qty`` of the parent: ``ceil(qty × qty_per)``, without float noise
-    (10 × 0.3 is 3, not 4)."""
+    (50 × 1.1 is 55, not 56)."""
     return math.ceil(qty * qty_per - 1e-9)
 
 
