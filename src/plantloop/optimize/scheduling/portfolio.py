@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -39,8 +40,10 @@ from plantloop.optimize.scheduling.model import ModelVars, build_model, makespan
 from plantloop.optimize.scheduling.problem import Problem, Schedule
 from plantloop.optimize.scheduling.runner import SolveParams, extract_schedule, solver_for
 
-#: share of the budget for the tabu search (phase 1); measured on ta02/07/10/11/21/31 at 60 s
+#: share of the budget for the tabu search (phase 1) on job shops; measured on ta02/07/10/11/21/31 at 60 s
 TABU_SHARE = 0.15
+#: share of the budget for the tabu search on flexible shops, before the LNS takes the calling thread
+FLEX_TABU_SHARE = 0.7
 
 
 @dataclass(slots=True)
@@ -64,10 +67,12 @@ class PortfolioResult:
 
 
 def applies(problem: Problem, params: SolveParams) -> bool:
-    """Plain job shops (one machine per operation) for makespan, not in the reproducible (deterministic
-    work limit) mode. Not flexible shops: measured, the tabu search with a fixed assignment took more from
-    CP-SAT than it gave there (mk05-07, mk10); they get :func:`solve_flexible_makespan`."""
-    return params.deterministic_time is None and not problem.is_flexible() and tabu.applies(problem)
+    """Plain job shops for makespan, and flexible ones on a single worker, not in the reproducible
+    (deterministic work limit) mode. On flexible shops the tabu search also moves operations between
+    machines; with two workers or more they get :func:`solve_flexible_makespan`."""
+    if params.deterministic_time is not None or not tabu.applies(problem):
+        return False
+    return not problem.is_flexible() or params.num_workers < 2
 
 
 def _full_model(
@@ -124,6 +129,7 @@ def solve_makespan(
     if start.makespan <= bound:
         return PortfolioResult(start, bound, ["the start schedule meets the lower bound"])
     t_begin = time.perf_counter()
+    flexible = problem.is_flexible()
     phase1_end = t_begin + TABU_SHARE * max(0.0, deadline - t_begin)
     seed = params.random_seed
     cp = _CpResult()
@@ -132,10 +138,14 @@ def solve_makespan(
         args = (cp, stop, problem, params, start, phase1_end, params.num_workers - 1, seed)
         thread = threading.Thread(target=_cp_into, args=args, daemon=True)
         thread.start()
-        ts = tabu.improve(problem, start, deadline=phase1_end, seed=seed, lower_bound=bound, stop=stop)
+        ts = tabu.improve(
+            problem, start, deadline=phase1_end, seed=seed, lower_bound=bound, stop=stop, reassign=flexible
+        )
         thread.join()
     else:
-        ts = tabu.improve(problem, start, deadline=phase1_end, seed=seed, lower_bound=bound)
+        ts = tabu.improve(
+            problem, start, deadline=phase1_end, seed=seed, lower_bound=bound, reassign=flexible
+        )
     best = _better(problem, ts.schedule, cp.schedule)
     bound = max(bound, cp.bound)
     notes = [
@@ -175,6 +185,20 @@ def applies_flexible(problem: Problem, params: SolveParams) -> bool:
     return params.deterministic_time is None and params.num_workers >= 2 and problem.is_flexible()
 
 
+Search = Callable[[Problem, SolveParams, Schedule, float], PortfolioResult]
+
+
+def makespan_search(problem: Problem, params: SolveParams) -> Search | None:
+    """The search for a makespan problem: :func:`solve_flexible_makespan` for flexible shops on two
+    workers or more, :func:`solve_makespan` (tabu search, then CP-SAT) for the job shops and single-worker
+    flexible shops the tabu search handles, None where the single CP-SAT model is the search."""
+    if applies_flexible(problem, params):
+        return solve_flexible_makespan
+    if applies(problem, params):
+        return solve_makespan
+    return None
+
+
 def solve_flexible_makespan(
     problem: Problem, params: SolveParams, start: Schedule, deadline: float
 ) -> PortfolioResult:
@@ -187,19 +211,34 @@ def solve_flexible_makespan(
     bound = makespan_lower_bound(problem)
     if start.makespan <= bound:
         return PortfolioResult(start, bound, ["the start schedule meets the lower bound"])
-    limit_s = deadline - time.perf_counter()
+    t_begin = time.perf_counter()
+    limit_s = deadline - t_begin
     mv, solver = _full_model(problem, params, start, limit_s, params.num_workers - 1, params.random_seed)
     found = _Incumbents(problem, mv)
     stop = threading.Event()
 
     def full_model() -> None:
         if solver.solve(mv.model, found) == cp_model.OPTIMAL:
-            stop.set()  # nothing left for the LNS loop to find
+            stop.set()  # nothing left for the other searches to find
 
     thread = threading.Thread(target=full_model, daemon=True)
     thread.start()
+    notes = []
+    lns_start = start
+    if tabu.applies(problem):
+        ts = tabu.improve(
+            problem,
+            start,
+            deadline=t_begin + FLEX_TABU_SHARE * limit_s,
+            seed=params.random_seed,
+            lower_bound=bound,
+            stop=stop,
+            reassign=True,
+        )
+        lns_start = ts.schedule
+        notes.append(f"tabu {ts.schedule.makespan} ({ts.steps} steps)")
     lns_best = improve_makespan(
-        problem, start, params, deadline, lower_bound=bound, feed=found.take, stop=stop, workers=1
+        problem, lns_start, params, deadline, lower_bound=bound, feed=found.take, stop=stop, workers=1
     )
     if not stop.is_set():
         solver.stop_search()
@@ -208,7 +247,7 @@ def solve_flexible_makespan(
     best = _better(problem, lns_best, full)
     # a proved optimum's bound is its makespan, and no schedule is shorter than that
     bound = max(bound, round(solver.best_objective_bound))
-    notes = [f"full model {full.makespan if full else '-'} (bound {bound}), LNS {lns_best.makespan}"]
+    notes.insert(0, f"full model {full.makespan if full else '-'} (bound {bound}), LNS {lns_best.makespan}")
     return PortfolioResult(best, min(bound, best.makespan), notes)
 
 

@@ -191,9 +191,8 @@ def solve(
         return _plan(
             problem, objective, incumbent, value, bound if sched else 0, status, t0, rule_value, notes
         )
-    flexible = portfolio.applies_flexible(problem, params)
-    if objective is Objective.MAKESPAN and (flexible or portfolio.applies(problem, params)):
-        search = portfolio.solve_flexible_makespan if flexible else portfolio.solve_makespan
+    search = portfolio.makespan_search(problem, params) if objective is Objective.MAKESPAN else None
+    if search is not None:
         res = search(problem, params, incumbent, t0 + params.time_limit_s)
         status = SolveStatus.OPTIMAL if res.optimal else SolveStatus.FEASIBLE
         return _plan(

@@ -50,6 +50,8 @@ class _Graph:
     mp: list[int]
     ms: list[int]
     seqs: list[list[int]]
+    #: per operation, its (machine, duration) options
+    options: list[tuple[tuple[int, int], ...]]
 
     @classmethod
     def of(cls, problem: Problem, schedule: Schedule) -> _Graph:
@@ -57,7 +59,7 @@ class _Graph:
         index = {k: i for i, k in enumerate(keys)}
         by_key = schedule.by_key()
         n = len(keys)
-        g = cls(keys, [0] * n, [0] * n, [0] * n, [-1] * n, [-1] * n, [-1] * n, [-1] * n, [])
+        g = cls(keys, [0] * n, [0] * n, [0] * n, [-1] * n, [-1] * n, [-1] * n, [-1] * n, [], [])
         for i, (j, o) in enumerate(keys):
             a = by_key[(j, o)]
             job = problem.jobs[j]
@@ -65,6 +67,7 @@ class _Graph:
             g.machine[i] = a.machine
             g.p[i] = op.duration_on(a.machine)
             g.head0[i] = max(job.release, op.earliest_start)
+            g.options.append(tuple((opt.machine, opt.duration) for opt in op.options))
             if o > 0:
                 g.jp[i] = i - 1
                 g.js[i - 1] = i
@@ -173,13 +176,21 @@ Move = tuple[int, int, bool]
 
 
 def _critical_moves(
-    g: _Graph, r: list[int], q: list[int], cmax: int, rng: random.Random, neighbourhood: str = "n6"
+    g: _Graph,
+    r: list[int],
+    q: list[int],
+    cmax: int,
+    rng: random.Random,
+    neighbourhood: str = "n6",
+    blocks: list[list[int]] | None = None,
 ) -> list[Move]:
-    """The moves on one critical path: N5 swaps the first two and the last two operations of each block
-    (none at the start of the first block or the end of the last, where they cannot shorten the path);
-    N6 (Balas & Vazacopoulos 1998) moves any operation of a block to its front or its end, where that
-    cannot make a cycle (no path between the operations that would close one, read from heads and tails)."""
-    blocks = _critical_blocks(g, r, cmax, rng)
+    """The moves on one critical path (``blocks``, else one drawn here): N5 swaps the first two and the
+    last two operations of each block (none at the start of the first block or the end of the last, where
+    they cannot shorten the path); N6 (Balas & Vazacopoulos 1998) moves any operation of a block to its
+    front or its end, where that cannot make a cycle (no path between the operations that would close
+    one, read from heads and tails)."""
+    if blocks is None:
+        blocks = _critical_blocks(g, r, cmax, rng)
     p, jp, js = g.p, g.jp, g.js
     moves: list[Move] = []
     last = len(blocks) - 1
@@ -273,6 +284,85 @@ def _apply(g: _Graph, old: list[int], new: list[int]) -> None:
         g.mp[succ] = prev
 
 
+#: a reassignment: (operation, machine, position in that machine's sequence, duration there, estimate)
+Reassign = tuple[int, int, int, int, int]
+
+
+def _reassign_moves(g: _Graph, r: list[int], q: list[int], path: list[int]) -> list[Reassign]:
+    """Flexible shops: each critical operation with alternative machines moved to each of them, at the
+    position of its sequence with the shortest estimated longest path through the operation
+    (Mastrolilli & Gambardella 2000, "Effective neighbourhood functions for the flexible job shop
+    problem", J. Scheduling 3:3-20, with the current heads and tails standing in for those of the graph
+    without the operation). A position after ``x`` and before ``y`` is taken only where no path from the
+    job successor ``b`` reaches ``x`` (``r[x] < r[b] + p[b]``) and none from ``y`` reaches the job
+    predecessor ``a`` (``q[y] < q[a] + p[a]``), so the move cannot close a cycle."""
+    p, jp, js, h0 = g.p, g.jp, g.js, g.head0
+    out: list[Reassign] = []
+    for v in path:
+        opts = g.options[v]
+        if len(opts) < 2:
+            continue
+        a, b = jp[v], js[v]
+        head_a = r[a] + p[a] if a >= 0 else 0
+        if h0[v] > head_a:
+            head_a = h0[v]
+        tail_b = q[b] + p[b] if b >= 0 else 0
+        x_limit = r[b] + p[b] if b >= 0 else 1 << 62  # x must end its head below this
+        y_limit = q[a] + p[a] if a >= 0 else 1 << 62
+        for k, d in opts:
+            if k == g.machine[v]:
+                continue
+            seq = g.seqs[k]
+            best_val, best_pos = 1 << 62, -1
+            for pos in range(len(seq) + 1):
+                head = head_a
+                if pos > 0:
+                    x = seq[pos - 1]
+                    if r[x] >= x_limit:
+                        break  # every later x has a larger head: a path from b may reach it
+                    if r[x] + p[x] > head:
+                        head = r[x] + p[x]
+                tail = tail_b
+                if pos < len(seq):
+                    y = seq[pos]
+                    if q[y] >= y_limit:
+                        continue
+                    if q[y] + p[y] > tail:
+                        tail = q[y] + p[y]
+                val = head + d + tail
+                if val < best_val:
+                    best_val, best_pos = val, pos
+            if best_pos >= 0:
+                out.append((v, k, best_pos, d, best_val))
+    return out
+
+
+def _relocate(g: _Graph, v: int, k: int, pos: int, d: int) -> tuple[int, int, int]:
+    """Take ``v`` off its machine and put it at ``pos`` of machine ``k``'s sequence with duration ``d``;
+    returns ``(machine, position, duration)`` it had, the arguments that undo the move."""
+    m = g.machine[v]
+    seq = g.seqs[m]
+    i = seq.index(v)
+    del seq[i]
+    a, b = g.mp[v], g.ms[v]
+    if a >= 0:
+        g.ms[a] = b
+    if b >= 0:
+        g.mp[b] = a
+    dest = g.seqs[k]
+    dest.insert(pos, v)
+    a = dest[pos - 1] if pos > 0 else -1
+    b = dest[pos + 1] if pos + 1 < len(dest) else -1
+    g.mp[v], g.ms[v] = a, b
+    if a >= 0:
+        g.ms[a] = v
+    if b >= 0:
+        g.mp[b] = v
+    old = (m, i, g.p[v])
+    g.machine[v], g.p[v] = k, d
+    return old
+
+
 @dataclass(frozen=True, slots=True)
 class TabuResult:
     """The best schedule found and how the search went."""
@@ -292,10 +382,14 @@ def improve(
     lower_bound: int = 0,
     stop: threading.Event | None = None,
     neighbourhood: str = "n6",
+    reassign: bool = False,
 ) -> TabuResult:
     """Tabu search from ``start`` until ``deadline`` (perf_counter), ``max_steps``, ``lower_bound`` is
     reached or ``stop`` is set (polled every 32 steps). ``neighbourhood``: ``"n6"`` (the default: at equal
-    CPU time it beat N5 on 7 of 8 hard shops, docs/benchmarks.md) or ``"n5"``."""
+    CPU time it beat N5 on 7 of 8 hard shops, docs/benchmarks.md) or ``"n5"``. ``reassign``: flexible
+    shops also move critical operations to their alternative machines (:func:`_reassign_moves`; moving
+    an operation back to the machine it left is tabu for the tenure); without it the start's assignment
+    is kept."""
     if neighbourhood not in ("n5", "n6"):
         raise ValueError(f"unknown neighbourhood {neighbourhood!r}")
     rng = random.Random(seed)
@@ -306,6 +400,7 @@ def improve(
     r, q, cmax = t
     best_cmax, best_r = cmax, r
     best_seqs = [s[:] for s in g.seqs]
+    best_machine, best_p = g.machine[:], g.p[:]
     n = len(g.p)
     n_jobs, n_machines = len(problem.jobs), max(1, problem.n_machines)
     tenure_lo = 2 + max(n_jobs, n_machines) // 2 if n else 2
@@ -313,6 +408,8 @@ def improve(
     stall_limit = max(500, 20 * n_jobs * n_machines // 4)
     # tabu[(a, b)] > step: the order "a before b" on their machine, made by a recent move, is not undone
     tabu: dict[tuple[int, int], int] = {}
+    # left[(v, m)] > step: operation v, recently moved off machine m, does not go back to it
+    left: dict[tuple[int, int], int] = {}
     steps = improvements = stall = 0
 
     def reverses(move: Move, old: list[int]) -> list[tuple[int, int]]:
@@ -324,13 +421,22 @@ def improve(
         if steps & 31 == 0 and (time.perf_counter() >= deadline or (stop is not None and stop.is_set())):
             break
         steps += 1
-        moves = _critical_moves(g, r, q, cmax, rng, neighbourhood)
-        if not moves:
+        blocks = _critical_blocks(g, r, cmax, rng)
+        moves = _critical_moves(g, r, q, cmax, rng, neighbourhood, blocks)
+        relocations = _reassign_moves(g, r, q, [v for b in blocks for v in b]) if reassign else []
+        if not moves and not relocations:
             break  # a single job's chain is critical: optimal for this assignment
         chosen: tuple[list[int], list[int], list[tuple[int, int]]] | None = None
         chosen_val = 1 << 62
         oldest: tuple[list[int], list[int], list[tuple[int, int]]] | None = None
         oldest_exp = 1 << 62
+        relocation: Reassign | None = None
+        for mv in relocations:
+            v, k, _, _, val = mv
+            if left.get((v, k), 0) > steps and val >= best_cmax:
+                continue
+            if val < chosen_val or (val == chosen_val and rng.random() < 0.5):
+                relocation, chosen_val = mv, val
         for move in moves:
             old, new = _window(g, move)
             val = _estimate_window(g, r, q, old, new)
@@ -341,29 +447,43 @@ def improve(
                     oldest, oldest_exp = (old, new, pairs), exp
                 continue
             if val < chosen_val or (val == chosen_val and rng.random() < 0.5):
-                chosen, chosen_val = (old, new, pairs), val
-        if chosen is None:
+                chosen, chosen_val, relocation = (old, new, pairs), val, None
+        if relocation is None and chosen is None:  # every move is tabu
             if oldest is not None:
                 chosen = oldest
-            else:
+            elif moves:
                 move = moves[rng.randrange(len(moves))]
                 old, new = _window(g, move)
                 chosen = (old, new, reverses(move, old))
-        old, new, pairs = chosen
-        _apply(g, old, new)
-        t = g.times()
-        if t is None:  # only possible with zero durations: undo, and do not try it again soon
-            _apply(g, new, old)
+            else:
+                relocation = relocations[rng.randrange(len(relocations))]
+        if relocation is not None:
+            v, k, pos, d, _ = relocation
+            m, i, d0 = _relocate(g, v, k, pos, d)
+            t = g.times()
+            if t is None:  # cannot happen (see _reassign_moves); undo rather than trust it
+                _relocate(g, v, m, i, d0)
+                left[(v, k)] = steps + tenure_hi
+                continue
+            left[(v, m)] = steps + rng.randint(tenure_lo, tenure_hi)
+        else:
+            assert chosen is not None
+            old, new, pairs = chosen
+            _apply(g, old, new)
+            t = g.times()
+            if t is None:  # only possible with zero durations: undo, and do not try it again soon
+                _apply(g, new, old)
+                for a, b in pairs:
+                    tabu[(a, b)] = steps + tenure_hi
+                continue
+            expiry = steps + rng.randint(tenure_lo, tenure_hi)
             for a, b in pairs:
-                tabu[(a, b)] = steps + tenure_hi
-            continue
-        expiry = steps + rng.randint(tenure_lo, tenure_hi)
-        for a, b in pairs:
-            tabu[(b, a)] = expiry
+                tabu[(b, a)] = expiry
         r, q, cmax = t
         if cmax < best_cmax:
             best_cmax, best_r = cmax, r
             best_seqs = [s[:] for s in g.seqs]
+            best_machine, best_p = g.machine[:], g.p[:]
             improvements += 1
             stall = 0
         else:
@@ -371,8 +491,10 @@ def improve(
         if stall >= stall_limit:
             # restart from the best schedule, shaken by a few random critical swaps
             g.seqs = [s[:] for s in best_seqs]
+            g.machine, g.p = best_machine[:], best_p[:]
             g.relink()
             tabu.clear()
+            left.clear()
             stall = 0
             t = g.times()
             assert t is not None
@@ -389,5 +511,5 @@ def improve(
                     t = g.times()
                 assert t is not None
                 r, q, cmax = t
-    g.seqs = best_seqs
+    g.seqs, g.machine, g.p = best_seqs, best_machine, best_p
     return TabuResult(g.schedule(best_r), steps, improvements)
