@@ -1,6 +1,6 @@
 """Makespan searches that run two complementary methods side by side on two workers.
 
-**Plain job shops** (``solve_makespan``): the tabu search on the disjunctive graph (``tabu.py``) improves
+**Plain job shops** (``solve_makespan``, also flexible shops on one worker): the tabu search on the disjunctive graph (``tabu.py``) improves
 machine sequences fast but proves nothing; CP-SAT proves bounds and, handed a good schedule as its hint,
 improves it by LNS. Two phases:
 
@@ -15,11 +15,15 @@ relaxation from raising it (see ``model.build_model``). With one worker the two 
 other.
 
 **Flexible job shops** (``solve_flexible_makespan``): the full model runs for the whole budget with
-``num_workers − 1`` workers in a second thread while the calling thread runs plantloop's LNS (``lns.py``:
-machine choice and order fixed outside a neighbourhood) with one worker, starting every step from the
-better of its own incumbent and the full model's latest solution. Measured on mk01–10 at 60 s against
-the full model alone on both workers: 1.39 % against 2.03 % mean gap to the BKS (mk10 208 against 215);
-the variants tried first are in ``docs/benchmarks.md``.
+``num_workers − 1`` workers in a second thread. The calling thread first runs the tabu search with
+reassignment (critical operations also move to their alternative machines, ``tabu.py``) for
+``FLEX_TABU_SHARE`` of the budget, then plantloop's LNS (``lns.py``: machine choice and order fixed outside
+a neighbourhood) with one worker from the tabu's best, each LNS step starting from the better of its own
+incumbent and the full model's latest solution. Problems the tabu search does not handle (setups,
+calendars, frozen operations, component links: a plant's) run the LNS for the whole budget. Measured at
+60 s and 2 workers against LNS beside the full model (mk01–10 1.39–1.58 %, mk10 206–208): mk10 198,
+edata la26 1116 against 1138; tabu for the whole budget gave mk10 197 but lost to the LNS tail on la26 (1126)
+and vdata abz7 (500 against 499). Figures and the variants tried are in ``docs/benchmarks.md``.
 
 The bound reported is the better of CP-SAT's bound and :func:`makespan_lower_bound`.
 """

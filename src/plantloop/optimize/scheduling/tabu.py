@@ -15,9 +15,11 @@ steps without improvement the search restarts from the best schedule perturbed b
 swaps.
 
 Only plain makespan problems qualify (:func:`applies`): no setups, unavailable intervals, frozen
-operations or component links; releases and earliest starts are heads. Flexible problems keep the machine
-assignment of the start schedule (CP-SAT changes assignments). Seeded, and bounded by a step count as well
-as a deadline, so a run with a step limit is reproducible.
+operations or component links; releases and earliest starts are heads. On flexible problems, with
+``reassign``, a critical operation may also move to one of its alternative machines, inserted where the
+longest path through it is shortest (Mastrolilli & Gambardella 2000); without it the start schedule's
+machine assignment is kept. Seeded, and bounded by a step count as well as a deadline, so a run with a
+step limit is reproducible.
 """
 
 from __future__ import annotations
@@ -293,9 +295,10 @@ def _reassign_moves(g: _Graph, r: list[int], q: list[int], path: list[int]) -> l
     position of its sequence with the shortest estimated longest path through the operation
     (Mastrolilli & Gambardella 2000, "Effective neighbourhood functions for the flexible job shop
     problem", J. Scheduling 3:3-20, with the current heads and tails standing in for those of the graph
-    without the operation). A position after ``x`` and before ``y`` is taken only where no path from the
-    job successor ``b`` reaches ``x`` (``r[x] < r[b] + p[b]``) and none from ``y`` reaches the job
-    predecessor ``a`` (``q[y] < q[a] + p[a]``), so the move cannot close a cycle."""
+    without the operation). A position after ``x`` and before ``y`` is taken only where ``x`` is not the
+    job successor ``b`` and no path from ``b`` reaches it (``r[x] < r[b] + p[b]``), and ``y`` is not the
+    job predecessor ``a`` and no path from ``y`` reaches ``a`` (``q[y] < q[a] + p[a]``), so the move cannot
+    close a cycle."""
     p, jp, js, h0 = g.p, g.jp, g.js, g.head0
     out: list[Reassign] = []
     for v in path:
@@ -318,14 +321,14 @@ def _reassign_moves(g: _Graph, r: list[int], q: list[int], path: list[int]) -> l
                 head = head_a
                 if pos > 0:
                     x = seq[pos - 1]
-                    if r[x] >= x_limit:
-                        break  # every later x has a larger head: a path from b may reach it
+                    if x == b or r[x] >= x_limit:
+                        break  # b itself, or a later x (larger head) that a path from b may reach
                     if r[x] + p[x] > head:
                         head = r[x] + p[x]
                 tail = tail_b
                 if pos < len(seq):
                     y = seq[pos]
-                    if q[y] >= y_limit:
+                    if y == a or q[y] >= y_limit:
                         continue
                     if q[y] + p[y] > tail:
                         tail = q[y] + p[y]
