@@ -1,8 +1,8 @@
 """Makespan searches that run two complementary methods side by side on two workers.
 
-**Plain job shops** (``solve_makespan``, also flexible shops on one worker): the tabu search on the disjunctive graph (``tabu.py``) improves
-machine sequences fast but proves nothing; CP-SAT proves bounds and, handed a good schedule as its hint,
-improves it by LNS. Two phases:
+**Plain job shops** (``solve_makespan``, also flexible shops on one worker): the tabu search on the
+disjunctive graph (``tabu.py``) improves machine sequences fast but proves nothing; CP-SAT proves bounds
+and, handed a good schedule as its hint, improves it by LNS. Two phases:
 
 1. for ``TABU_SHARE`` of the budget the tabu search runs in the calling thread while CP-SAT runs on the
    full model in a second thread (its C++ search releases the GIL) with ``num_workers − 1`` workers;
