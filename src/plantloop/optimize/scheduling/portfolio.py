@@ -208,10 +208,10 @@ def solve_flexible_makespan(
 ) -> PortfolioResult:
     """Flexible job shops: the full CP-SAT model with ``num_workers − 1`` workers for the whole budget (it
     proves the bound and closes the instances it can) in a second thread, while the calling thread runs
-    LNS steps (``lns.py``) with one worker, each step starting from the better of its own incumbent and
-    the full model's latest solution. With one worker the full model interleaves CP-SAT's subsolvers
-    (its own LNS among them); plantloop's LNS re-optimises whole neighbourhoods of machine choices and
-    orders, and on the benchmarks it found the kept schedule on most unsolved instances."""
+    the tabu search with reassignment for ``FLEX_TABU_SHARE`` of the budget (where it applies), then LNS
+    steps (``lns.py``) with one worker, each step starting from the better of its own incumbent and the
+    full model's latest solution. With one worker the full model interleaves CP-SAT's subsolvers (its own
+    LNS among them)."""
     bound = makespan_lower_bound(problem)
     if start.makespan <= bound:
         return PortfolioResult(start, bound, ["the start schedule meets the lower bound"])
