@@ -89,6 +89,8 @@ class Graph:
         indeg = [(jp[v] >= 0) + (mp[v] >= 0) for v in range(n)]
         order = [v for v in range(n) if indeg[v] == 0]
         append = order.append
+        # The two successors are written out, not looped over: this runs at every step of the search, and a
+        # loop over (js[v], ms[v]) made this pass 20-30 % slower (mk10, CPython 3.11).
         for v in order:
             e = r[v] + p[v]
             s = js[v]
