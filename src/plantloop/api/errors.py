@@ -51,7 +51,13 @@ def _validation_message(errors: list[dict[str, object]]) -> str:
     for err in errors[:5]:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")  # type: ignore[attr-defined]
         parts.append(f"{loc or 'body'}: {err.get('msg')}")
-    return "; ".join(parts) or "invalid request"
+    more = f"; and {len(errors) - 5} more" if len(errors) > 5 else ""
+    return "; ".join(parts) + more if parts else "invalid request"
+
+
+#: at most this many of a request's validation errors are listed in ``details`` (``error_count`` has all):
+#: a bulk body of 100,000 bad samples answers with a short error, not one of tens of megabytes
+MAX_DETAILS = 100
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -74,8 +80,9 @@ def install_error_handlers(app: FastAPI) -> None:
                     "msg": str(e.get("msg")),
                     "type": str(e.get("type")),
                 }
-                for e in errors
+                for e in errors[:MAX_DETAILS]
             ],
+            "error_count": len(errors),
         }
         return JSONResponse(body, status_code=422)
 

@@ -174,6 +174,7 @@ class HealthFeed:
     def stats(self) -> dict[str, int]:
         return {
             "samples": self.samples,
+            "rejected": self.watcher.rejected,  # implausible readings dropped (MAX_ABS_READING)
             "events": self.events_seen,
             "machines": len(self.watcher.monitors),
             "warnings": sum(1 for s in self.statuses() if s.warning),

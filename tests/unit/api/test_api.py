@@ -17,6 +17,11 @@ ADMIN, OPERATOR, VIEWER = demo("admin"), demo("operator"), demo("viewer")
 DUE = "2026-01-09T12:00:00Z"
 
 
+def _sample(**fields: object) -> dict[str, object]:
+    sample = {"equipment_id": "IM-01", "tag": "current_a", "value": 1.0, "measured_at": DUE} | fields
+    return {"samples": [sample]}
+
+
 def _create(client: TestClient, wo: str = "WO-1") -> list[str]:
     r = client.post(
         "/api/v1/work-orders",
@@ -103,6 +108,15 @@ def test_a_viewer_may_read_but_not_act(client: TestClient) -> None:
         ("POST", "/api/v1/equipment/PR-01/downtime/end", {}, 409, "invalid_transition"),
         ("POST", "/api/v1/equipment/PR-01/state", {"state": "flying"}, 422, "invalid_input"),
         ("GET", "/api/v1/work-orders?limit=0", None, 422, "invalid_input"),
+        # a sensor clock at year 9999 and a reading of 1e308 once made the telemetry feed a 500
+        (
+            "POST",
+            "/api/v1/equipment-health/telemetry",
+            _sample(measured_at="9999-12-31T00:00:00Z"),
+            422,
+            "invalid_input",
+        ),
+        ("POST", "/api/v1/equipment-health/telemetry", _sample(value=1e308), 422, "invalid_input"),
     ],
 )
 def test_errors_are_4xx_json_with_a_message(
@@ -113,6 +127,14 @@ def test_errors_are_4xx_json_with_a_message(
     r = client.request(method, path, json=body, auth=ADMIN)
     assert r.status_code == status, r.text
     assert r.json()["error"] == error and r.json()["message"]
+
+
+def test_a_bulk_body_full_of_errors_gets_a_short_answer_that_counts_them(client: TestClient) -> None:
+    samples = _sample(value=1e308)["samples"] * 1000  # type: ignore[operator]
+    r = client.post("/api/v1/equipment-health/telemetry", json={"samples": samples}, auth=ADMIN)
+    assert r.status_code == 422 and r.json()["error_count"] == 1000
+    assert len(r.json()["details"]) == 100 and r.json()["message"].endswith("; and 995 more")
+    assert len(r.content) < 20_000
 
 
 def test_malformed_json_is_a_client_error_not_a_crash(client: TestClient) -> None:

@@ -61,7 +61,8 @@ class OperatingModes:
                 bic = float(model.bic(column))
                 if bic < best_bic:
                     best, best_bic = model, bic
-        assert best is not None
+        if best is None:  # every fit's BIC overflowed: readings far beyond any sensor's range
+            raise InvalidInput("cannot learn operating modes from these load readings (overflow)")
         order = np.argsort(best.means_.ravel())
         components = [
             (float(w), float(m), float(v))

@@ -33,6 +33,11 @@ from plantloop.optimize.proposals import Proposal
 
 BREAKDOWN_REASON = "BRK"
 
+#: A reading beyond this magnitude, in any unit, is transmission garbage, not a machine's state: the
+#: watcher drops it (counted in ``rejected``) rather than let one sample wreck a machine's learned modes
+#: and baselines; the telemetry API refuses it with a 422.
+MAX_ABS_READING = 1e9
+
 
 class PredictiveMaintenanceWatcher:
     name = "pdm"
@@ -60,6 +65,8 @@ class PredictiveMaintenanceWatcher:
         self._held: dict[str, pd.DataFrame] = {}  # per machine: the newest instant's rows, not fed yet
         self._interval_s: dict[str, float] = {}  # per machine: its latest sampling interval
         self.proposals: list[Proposal] = []
+        #: telemetry rows dropped by :meth:`ingest_rows`: no number, not finite, or beyond ``MAX_ABS_READING``
+        self.rejected = 0
 
     def monitor(self, equipment_id: str) -> EquipmentMonitor:
         found = self.monitors.get(equipment_id)
@@ -92,8 +99,12 @@ class PredictiveMaintenanceWatcher:
                 f"telemetry rows need columns {sorted(needed)}", missing=sorted(needed - set(rows.columns))
             )
         rows = rows.dropna(subset=["equipment_id"]).assign(
-            measured_at=lambda f: pd.to_datetime(f["measured_at"], utc=True)
+            measured_at=lambda f: pd.to_datetime(f["measured_at"], utc=True),
+            value=lambda f: pd.to_numeric(f["value"], errors="coerce"),
         )
+        plausible = rows["value"].abs() <= MAX_ABS_READING  # False for NaN too
+        self.rejected += int((~plausible).sum())
+        rows = rows[plausible]
         fed = 0
         for equipment_id, part in rows.groupby("equipment_id", sort=True):
             machine = str(equipment_id)

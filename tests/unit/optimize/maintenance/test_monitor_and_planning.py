@@ -179,6 +179,36 @@ def test_long_format_telemetry_rows_feed_the_same_monitor_and_gaps_split_the_run
         watcher.ingest_rows(pd.DataFrame({"equipment_id": ["M9"]}))
 
 
+def test_garbage_readings_are_dropped_and_counted_not_learned_from() -> None:
+    """A reading of 1e308 used to overflow the operating-mode fit (a 500 on the API, a health feed failing
+    on every poll); the watcher now drops such rows, counts them, and learns from the rest as if they had
+    never come."""
+    frames = [
+        pd.DataFrame(
+            {
+                "equipment_id": "M4",
+                "tag": tag,
+                "value": values,
+                "measured_at": pd.date_range(T0 + timedelta(hours=h), periods=HOUR, freq="s"),
+            }
+        )
+        for h, chunk in enumerate(machine_hours(10, seed=3))
+        for tag, values in chunk.items()
+    ]
+    rows = pd.concat(frames, ignore_index=True).astype({"value": object})
+    garbage = rows.index[::997]
+    for i, bad in enumerate([1e308, -np.inf, "n/a", None]):
+        rows.loc[garbage[i::4], "value"] = bad
+    clean, watcher = PredictiveMaintenanceWatcher(), PredictiveMaintenanceWatcher()
+    fed_clean = clean.ingest_rows(rows.drop(index=garbage))
+    assert watcher.ingest_rows(rows) == fed_clean  # the instants that lost a reading wait for it in both
+    assert watcher.rejected == len(garbage) and clean.rejected == 0
+    modes, expected = watcher.monitors["M4"].modes, clean.monitors["M4"].modes  # learned over 8 h
+    assert (
+        modes.fitted and np.allclose(modes.means, expected.means) and np.allclose(modes.stds, expected.stds)
+    )
+
+
 @pytest.mark.parametrize(("kind", "proposes"), [("preventive", True), ("predictive", False)])
 def test_a_predictive_order_read_from_the_mes_stands_for_the_warning_and_a_planned_one_does_not(
     kind: str, proposes: bool
