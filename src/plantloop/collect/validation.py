@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from plantloop.collect.contracts import JSON_TYPES, Contract, FieldKind
 from plantloop.collect.errors import QuarantineReason as R
 from plantloop.dataplatform.ingest.store import RowCheck
+from plantloop.kernel.clock import EARLIEST_YEAR, LATEST_YEAR
 
 #: Default limit of one record's JSON payload.
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -33,8 +34,8 @@ class ValidationPolicy:
     check_fields: bool = True
     #: Off where the parser wrote the payload itself from parsed JSON (it cannot be invalid then).
     check_json: bool = True
-    earliest_year: int = 1990
-    latest_year: int = 2200
+    earliest_year: int = EARLIEST_YEAR
+    latest_year: int = LATEST_YEAR
     extra: tuple[RowCheck, ...] = field(default=())
 
     def checks(self, contracts: Iterable[Contract]) -> list[RowCheck]:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from pydantic import AfterValidator
+
+#: The years plantloop takes a time from outside in (commands, telemetry, collected events): a shop-floor
+#: time outside them is a broken clock or a typo, and one at year 9999 cannot even be shown in the plant's
+#: time zone. Refused where it comes in, it never reaches the event log that everyone downstream reads.
+EARLIEST_YEAR = 1990
+LATEST_YEAR = 2200
 
 
 class Clock(Protocol):
@@ -37,3 +45,14 @@ def ensure_utc(when: datetime) -> datetime:
     if when.tzinfo is None:
         return when.replace(tzinfo=UTC)
     return when.astimezone(UTC)
+
+
+def plausible_time(when: datetime) -> datetime:
+    """``when`` unchanged if its year lies in ``EARLIEST_YEAR..LATEST_YEAR``, else a ``ValueError``."""
+    if not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
+        raise ValueError(f"{when.isoformat()} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+    return when
+
+
+#: A datetime field that refuses implausible years (a 422 at the API, a quarantine reason at ingestion).
+PlantTime = Annotated[datetime, AfterValidator(plausible_time)]

@@ -108,6 +108,9 @@ def test_a_viewer_may_read_but_not_act(client: TestClient) -> None:
         ("POST", "/api/v1/equipment/PR-01/downtime/end", {}, 409, "invalid_transition"),
         ("POST", "/api/v1/equipment/PR-01/state", {"state": "flying"}, 422, "invalid_input"),
         ("GET", "/api/v1/work-orders?limit=0", None, 422, "invalid_input"),
+        ("GET", "/api/v1/work-orders?offset=99999999999999999999", None, 422, "invalid_input"),  # was a 500
+        ("GET", "/api/v1/events?after_seq=99999999999999999999", None, 422, "invalid_input"),
+        ("PATCH", "/api/v1/work-orders/WO-1", {"due_at": "9999-12-31T23:00:00Z"}, 422, "invalid_input"),
         # a sensor clock at year 9999 and a reading of 1e308 once made the telemetry feed a 500
         (
             "POST",

@@ -209,3 +209,34 @@ def test_changing_an_order_updates_due_date_and_priority(
     bus.handle(c.ChangeWorkOrder(work_order_id="WO-1", due_at=new_due, priority=1, qty=12))
     wo = queries.work_order("WO-1")
     assert wo is not None and (wo.due_at, wo.priority, wo.qty) == (new_due, 1, 12)
+
+
+@pytest.mark.parametrize(
+    ("field", "when", "ok"),
+    [
+        (
+            "due_at",
+            "9999-12-31T23:59:59-05:00",
+            False,
+        ),  # past the year 9999 in UTC: once an overflow downstream
+        ("at", "1900-01-01T00:00:00Z", False),
+        ("at", "1990-01-01T00:00:00Z", True),
+        ("due_at", "2200-12-31T23:59:59+00:00", True),
+        ("due_at", "2201-01-01T00:00:00+00:00", False),
+    ],
+)
+def test_a_command_at_an_implausible_year_is_refused_before_it_reaches_the_event_log(
+    bus: MessageBus, queries: MesQueries, field: str, when: str, ok: bool
+) -> None:
+    """A shop-floor time at year 9999 once went into the event log; the live view could not put it in the
+    plant's time zone, and the outbox relay failed on it for ever (nothing after it reached the big
+    screen). Such a time is refused where it comes in."""
+    fields: dict[str, object] = {"due_at": "2026-01-09T12:00:00Z", field: when}
+    before = len(queries.events())
+    if ok:
+        bus.handle(c.CreateWorkOrder(work_order_id="WO-T", material_id=KETTLE, qty=5, **fields))  # type: ignore[arg-type]
+        assert len(queries.events()) > before
+        return
+    with pytest.raises(ValueError, match="outside the years 1990-2200"):
+        c.CreateWorkOrder(work_order_id="WO-T", material_id=KETTLE, qty=5, **fields)  # type: ignore[arg-type]
+    assert len(queries.events()) == before

@@ -107,6 +107,10 @@ def test_a_downtime_report_becomes_a_stop_and_a_restart_at_the_reported_times(
             container.queries,
             "o",
         )
+    with pytest.raises(InvalidInput, match=r"started_at: .* outside the years"):  # a typo, not an overflow
+        forms.validate(
+            "downtime_report", {**entry, "started_at": "9999-12-31T23:00:00-05:00"}, container.queries, "o"
+        )
     decision = forms.submit("downtime_report", entry, container.queries, "operator")
     container.decisions.approve(decision.id, "manager", ["manager"])
     ended = container.queries.events(type="DowntimeEnded", subject="PK-21")[-1].envelope

@@ -13,12 +13,11 @@ from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from plantloop.api.deps import ContainerDep, ScopeDep, require
 from plantloop.api.scope import LineResolver, OutOfScope, visible
-from plantloop.collect.validation import ValidationPolicy
-from plantloop.kernel.clock import ensure_utc
+from plantloop.kernel.clock import PlantTime, ensure_utc
 from plantloop.kernel.errors import NotFound
 from plantloop.optimize.maintenance.monitor import HealthStatus
 from plantloop.optimize.maintenance.watch import MAX_ABS_READING, PredictiveMaintenanceWatcher
@@ -71,20 +70,7 @@ class Sample(BaseModel):
         allow_inf_nan=False,
         description="A finite reading within ±1e9 (anything beyond is transmission garbage).",
     )
-    measured_at: datetime = Field(description="Aware, or naive as UTC; years 1990 to 2200.")
-
-    @field_validator("measured_at")
-    @classmethod
-    def _plausible(cls, when: datetime) -> datetime:
-        """The collectors' range (``collect.validation.ValidationPolicy``): a sensor clock at year 9999 is
-        a bad sample, answered with a 422, not a time the watcher's tables cannot hold."""
-        when = ensure_utc(when)
-        policy = ValidationPolicy()
-        if not policy.earliest_year <= when.year <= policy.latest_year:
-            raise ValueError(
-                f"measured_at {when.isoformat()} is outside {policy.earliest_year}-{policy.latest_year}"
-            )
-        return when
+    measured_at: PlantTime = Field(description="Aware, or naive as UTC; years 1990 to 2200.")
 
 
 class TelemetryIn(BaseModel):
@@ -146,4 +132,5 @@ def feed_telemetry(
     rows = pd.DataFrame([s.model_dump() for s in body.samples])
     if rows.empty:
         return {"samples": 0}
+    rows["measured_at"] = [ensure_utc(t) for t in rows["measured_at"]]
     return {"samples": watcher.ingest_rows(rows)}

@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 
 from plantloop.api.deps import QueriesDep, require
+from plantloop.api.limits import MAX_BIGINT
 from plantloop.api.schemas.events import EventOut, EventPage
 
 router = APIRouter(prefix="/events", tags=["events"])
@@ -19,7 +20,7 @@ def list_events(
     subject: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    after_seq: int = Query(default=0, ge=0),
+    after_seq: int = Query(default=0, ge=0, le=MAX_BIGINT),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> EventPage:
     """Outbox events in order; pass ``next_after_seq`` back as ``after_seq`` for the next page."""

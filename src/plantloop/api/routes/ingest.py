@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from plantloop.api.deps import CurrentUser, require
+from plantloop.api.limits import MAX_BIGINT
 from plantloop.collect.errors import PayloadTooLarge
 from plantloop.collect.quarantine import QuarantineStatus
 from plantloop.collect.service import CollectService
@@ -63,7 +64,7 @@ def build_ingest_router(service: CollectService) -> APIRouter:
         status: QuarantineStatus | None = QuarantineStatus.OPEN,
         reason: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
     ) -> dict[str, Any]:
         """A page of records (oldest first) with their reason, message and a raw preview."""
         records = quarantine.list(source=source, status=status, reason=reason, limit=limit, offset=offset)

@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from plantloop.api.deps import BusDep, CurrentUser, QueriesDep, require
+from plantloop.api.limits import MAX_BIGINT
 from plantloop.api.schemas.execution import IdsOut
 from plantloop.api.schemas.material import (
     GenealogyLinkOut,
@@ -27,7 +28,7 @@ def list_lots(
     queries: QueriesDep,
     material_id: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_BIGINT),
 ) -> list[LotOut]:
     """Lots, oldest first, optionally of one material."""
     return [

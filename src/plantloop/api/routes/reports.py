@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from plantloop.api.limits import MAX_BIGINT
 from plantloop.reports.definitions import Lang, ReportDefinition, load_catalog
 from plantloop.reports.export import ExportFormat, export_stream, filename_for
 from plantloop.reports.query import MAX_PAGE_ROWS, ReportRunner
@@ -149,7 +150,7 @@ def build_router(
         report_id: str,
         request: Request,
         lang: Lang = Lang.EN,
-        offset: int = Query(default=0, ge=0),
+        offset: int = Query(default=0, ge=0, le=MAX_BIGINT),
         limit: int = Query(default=100, ge=1, le=MAX_PAGE_ROWS),
         conn: Any = conn_dep,
         scope: Any = scope_dep,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from plantloop.api.deps import BusDep, ContainerDep, CurrentUser, QueriesDep, require
+from plantloop.api.limits import MAX_BIGINT
 from plantloop.api.schemas.execution import (
     ChangeWorkOrderIn,
     CreatedWorkOrderOut,
@@ -28,7 +29,7 @@ def list_work_orders(
     queries: QueriesDep,
     status: WorkOrderStatus | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_BIGINT),
 ) -> list[WorkOrderOut]:
     """List work orders, oldest first, optionally by status."""
     return [

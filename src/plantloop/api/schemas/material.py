@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from plantloop.kernel.clock import PlantTime
+
 
 class GenealogyEdgeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -40,21 +42,21 @@ class ReceiveLotIn(BaseModel):
     supplier_id: str
     qty: float = Field(gt=0)
     supplier_lot_ref: str | None = None
-    at: datetime | None = None
+    at: PlantTime | None = None
 
 
 class HoldLotIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1)
-    at: datetime | None = None
+    at: PlantTime | None = None
 
 
 class ReleaseLotIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = ""
-    at: datetime | None = None
+    at: PlantTime | None = None
 
 
 class GenealogyLinkOut(BaseModel):

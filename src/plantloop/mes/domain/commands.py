@@ -10,19 +10,19 @@ This module is the contract between the MES and everyone who drives it (API, ope
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from plantloop.kernel.clock import PlantTime
 from plantloop.mes.domain.sub_lots import MAX_SUB_LOTS
 
 
 class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    at: datetime | None = None
+    at: PlantTime | None = None
     issued_by: str = "system"
 
 
@@ -34,7 +34,7 @@ class CreateWorkOrder(Command):
     work_order_id: str = Field(min_length=1, max_length=64)
     material_id: str
     qty: int = Field(gt=0, le=1_000_000)
-    due_at: datetime
+    due_at: PlantTime
     sales_order_id: str | None = None
     customer: str | None = None
     priority: int = Field(default=5, ge=1, le=9, description="1 is most urgent.")
@@ -78,7 +78,7 @@ class CancelWorkOrder(Command):
 class ChangeWorkOrder(Command):
     work_order_id: str
     qty: int | None = Field(default=None, gt=0, le=1_000_000)
-    due_at: datetime | None = None
+    due_at: PlantTime | None = None
     priority: int | None = Field(default=None, ge=1, le=9)
 
 
@@ -90,8 +90,8 @@ class DispatchEntry(BaseModel):
     work_center_id: str
     equipment_id: str | None = None
     position: int = Field(ge=0)
-    planned_start_at: datetime | None = None
-    planned_end_at: datetime | None = None
+    planned_start_at: PlantTime | None = None
+    planned_end_at: PlantTime | None = None
 
 
 class PublishDispatchLists(Command):
@@ -214,7 +214,7 @@ class CreateMaintenanceOrder(Command):
     equipment_id: str
     kind: MaintenanceKind
     reason: str = ""
-    planned_start_at: datetime | None = None
+    planned_start_at: PlantTime | None = None
     planned_duration_s: float = Field(default=3600, gt=0)
     decision_id: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from plantloop.kernel.clock import ensure_utc
+from plantloop.kernel.clock import ensure_utc, plausible_time
 from plantloop.kernel.errors import InvalidInput, NotFound
 from plantloop.mes.masterdata.schema import MaterialKind, PlantDefinition
 from plantloop.reports.definitions import Lang
@@ -200,4 +200,4 @@ def _coerce(f: FormField, value: Any) -> Any:
             raise ValueError("expected a finite number")
         return number
     when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
-    return ensure_utc(when)
+    return ensure_utc(plausible_time(when))  # year 9999 is a typo the MES would refuse anyway
