@@ -111,7 +111,10 @@ def load_instance(path: str | Path, fmt: InstanceFormat | str) -> Problem:
     p = Path(path)
     if not p.is_file():
         raise SchedulingInputError("instance file not found", path=str(p))
-    text = p.read_text()
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SchedulingInputError("not a text instance file", path=str(p), byte=exc.start) from None
     kind = InstanceFormat(fmt) if isinstance(fmt, str) else fmt
     if kind is InstanceFormat.JSSP:
         return parse_jssp(text, name=p.stem)

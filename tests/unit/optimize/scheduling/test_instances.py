@@ -55,3 +55,10 @@ def test_truncated_files_are_rejected_with_an_input_error() -> None:
         parse_jssp("2 2\n0 3 1 2\n")
     with pytest.raises(SchedulingInputError):
         parse_fjsp("1 2 1\n2 1 1 3\n")
+
+
+def test_a_binary_file_is_an_input_error_not_a_decoding_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "upload.txt"
+    path.write_bytes(b"\x9d\xff\x00 2 2\n")
+    with pytest.raises(SchedulingInputError, match="not a text instance file"):
+        load_instance(path, "jssp")
