@@ -61,7 +61,7 @@ class DirtyConfig(_Config):
 
 class ScenarioConfig(_Config):
     name: str = "default"
-    seed: int = 42
+    seed: int = Field(default=42, ge=0)
     days: float = Field(default=7.0, gt=0, le=400)
     start_at: datetime = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
     policy: str = "baseline"

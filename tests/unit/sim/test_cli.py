@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from plantloop.cli.main import app
@@ -24,3 +25,16 @@ def test_sim_json_prints_one_object_with_the_kpis_on_its_last_line() -> None:
 def test_an_unknown_policy_is_refused() -> None:
     result = CliRunner().invoke(app, ["sim", "--days", "1", "--policy", "nonsense"])
     assert result.exit_code != 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--days", "-1"], "error: days: Input should be greater than 0"),
+        (["--days", "1", "--seed", "-5"], "error: seed: Input should be greater than or equal to 0"),
+    ],
+)
+def test_options_out_of_range_are_one_line_errors_not_tracebacks(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["sim", *args])
+    assert result.exit_code == 2 and message in result.output
+    assert isinstance(result.exception, SystemExit)  # typer.Exit(2), not the ValidationError
