@@ -22,8 +22,8 @@ schedule_app = typer.Typer(help="Finite-capacity scheduling (CP-SAT).", no_args_
 def solve_file(
     path: Annotated[Path, typer.Argument(help="Instance file.", exists=True, dir_okay=False)],
     fmt: Annotated[InstanceFormat, typer.Option("--format", help="jssp (0-indexed) or fjsp (1-indexed).")],
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Wall time in seconds.")] = 10.0,
-    workers: Annotated[int, typer.Option("--workers", help="CP-SAT workers.")] = 2,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.01, help="Wall time in seconds.")] = 10.0,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="CP-SAT workers.")] = 2,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -59,9 +59,13 @@ def solve_file(
 
 @schedule_app.command("follow")
 def follow(
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Wall seconds per re-plan.")] = 10.0,
-    workers: Annotated[int, typer.Option("--workers", help="CP-SAT workers.")] = 1,
-    poll: Annotated[float, typer.Option("--poll", help="Seconds between reads of the MES outbox.")] = 5.0,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.01, help="Wall seconds per re-plan.")
+    ] = 10.0,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="CP-SAT workers.")] = 1,
+    poll: Annotated[
+        float, typer.Option("--poll", min=0.01, help="Seconds between reads of the MES outbox.")
+    ] = 5.0,
     plan_first: Annotated[
         bool, typer.Option("--plan-first/--no-plan-first", help="Plan once at start, before any event.")
     ] = True,

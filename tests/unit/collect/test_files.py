@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 
 from plantloop.collect.connectors.files import import_file
+from plantloop.collect.errors import InvalidSourceInput
 from plantloop.collect.landing import Landing
 from plantloop.dataplatform.ingest import OdsStore
 
@@ -79,3 +81,21 @@ def test_the_same_rows_with_the_columns_in_another_order_land_nothing_new_and_a_
     assert [r.outcome for r in again.rows] == ["duplicate", "landed"]
     versions = store.query("SELECT payload->>'qty' FROM ods_files__erp_orders ORDER BY ingested_at, 1")
     assert versions == [("10",), ("11",)]
+
+
+def test_a_header_without_rows_lands_nothing_and_is_no_error(tmp_path: Path, landing: Landing) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(CSV.splitlines(keepends=True)[0])
+    report = import_file(path, "erp_orders", landing)  # once: "no data contract for files entity ''"
+    assert (report.entity, report.landed, report.quarantined, report.rows) == ("erp_orders", 0, 0, [])
+
+
+def test_a_file_that_is_no_workbook_is_an_input_error_naming_it(tmp_path: Path, landing: Landing) -> None:
+    book = Workbook()
+    book.active.append(["lot_no", "supplier_id", "material_id", "qty", "received_at"])
+    whole = tmp_path / "whole.xlsx"
+    book.save(whole)
+    for name, data in [("random.xlsx", bytes(range(256)) * 8), ("cut.xlsx", whole.read_bytes()[:1500])]:
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(InvalidSourceInput, match=f"{name} is not a readable Excel workbook"):
+            import_file(tmp_path / name, "supplier_lots", landing)  # once: a BadZipFile traceback

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import csv
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 import orjson
 import pyarrow as pa
@@ -260,22 +262,30 @@ def _csv_rows(data: bytes) -> _Rows:
 
 
 def _xlsx_rows(path: Path) -> _Rows:
+    """The first sheet's rows; a file that is no workbook, or a damaged one, is an input error."""
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    book = load_workbook(path, read_only=True, data_only=True)
-    rows = _Rows()
     try:
-        sheet_rows: Iterator[tuple[Any, ...]] = book.worksheets[0].iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(sheet_rows, ())]
-        if not any(header):
-            raise InvalidSourceInput("the first sheet has no header row")
-        rows.header = [h for h in header if h]
-        for number, cells in enumerate(sheet_rows, start=2):
-            if any(c is not None and str(c).strip() for c in cells):
-                record = {h: c for h, c in zip(header, cells, strict=False) if h}
-                rows.add(orjson.dumps(record, default=str, option=orjson.OPT_SORT_KEYS), number)
-    finally:
-        book.close()
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            return _sheet_rows(book.worksheets[0].iter_rows(values_only=True))
+        finally:
+            book.close()
+    except (BadZipFile, InvalidFileException, zlib.error, EOFError, KeyError, ValueError) as exc:
+        raise InvalidSourceInput(f"{path.name} is not a readable Excel workbook: {exc}"[:300]) from None
+
+
+def _sheet_rows(sheet_rows: Iterator[tuple[Any, ...]]) -> _Rows:
+    rows = _Rows()
+    header = [str(h).strip() if h is not None else "" for h in next(sheet_rows, ())]
+    if not any(header):
+        raise InvalidSourceInput("the first sheet has no header row")
+    rows.header = [h for h in header if h]
+    for number, cells in enumerate(sheet_rows, start=2):
+        if any(c is not None and str(c).strip() for c in cells):
+            record = {h: c for h, c in zip(header, cells, strict=False) if h}
+            rows.add(orjson.dumps(record, default=str, option=orjson.OPT_SORT_KEYS), number)
     return rows
 
 
@@ -290,6 +300,8 @@ def import_file(
         rows = _xlsx_rows(path) if is_excel else _csv_rows(path.read_bytes())
     except OSError as exc:
         raise InvalidSourceInput(f"cannot read {path.name}: {exc.strerror}") from None
+    if not rows.raws:  # a header and no rows: an export of a day without any, nothing to land
+        return ImportReport(str(path), entity, source)
     keys = [f"{entity}#{path.name}#{line}" for line in rows.lines]
     records = source_table(rows.raws, keys, pre_reasons=rows.reasons, pre_messages=rows.messages)
     known = {*contract.fields, *contract.optional}

@@ -117,3 +117,15 @@ def test_a_malformed_instance_file_is_one_line_of_error_and_exit_2(
     assert result.exit_code == 2
     assert result.stderr.startswith(message) and "Traceback" not in result.output
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("option", "value"), [("--time-limit", "-1"), ("--workers", "0")])
+def test_a_limit_out_of_range_is_a_usage_error_not_a_solve(bench_dir: Path, option: str, value: str) -> None:
+    """A negative time limit once solved for no time and printed a 12 % gap as if asked for."""
+    from plantloop.cli.main import app
+
+    path = str(bench_dir / "jssp/ft06.txt")
+    result = CliRunner().invoke(
+        app, ["schedule", "solve-file", path, "--format", "jssp", option, value, "--json"]
+    )
+    assert result.exit_code == 2 and option in result.output and result.stdout.strip().count("{") == 0
