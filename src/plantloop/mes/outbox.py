@@ -125,6 +125,8 @@ class OutboxRelay:
         self.checkpoints = checkpoints
         self.subscribers: list[EventSubscriber] = list(subscribers or [])
         self.batch_size = batch_size
+        #: deliveries that raised, per subscriber (its batch is retried; the others go on)
+        self.failures: dict[str, int] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -133,26 +135,42 @@ class OutboxRelay:
         self.subscribers.append(subscriber)
 
     def deliver_once(self) -> int:
-        """One batch to each subscriber. Returns how many records were delivered in total."""
-        delivered = 0
+        """One batch to each subscriber. Returns how many records were delivered in total; a subscriber
+        that fails holds back only itself (see :meth:`drain`)."""
+        delivered, errors = self._round()
+        if errors:
+            raise errors[0]
+        return delivered
+
+    def drain(self) -> int:
+        """Deliver until every subscriber is caught up. A subscriber that raises keeps its checkpoint (its
+        batch comes again next time) while the others are drained; then the first error is raised."""
+        total, errors = 0, list[Exception]()
+        while True:
+            n, errors = self._round()
+            if n == 0:
+                break
+            total += n
+        if errors:
+            raise errors[0]
+        return total
+
+    def _round(self) -> tuple[int, list[Exception]]:
+        delivered, errors = 0, list[Exception]()
         for sub in list(self.subscribers):
             after = self.checkpoints.get(sub.name)
             records = self.reader.fetch_after(after, self.batch_size)
             if not records:
                 continue
-            sub.handle(records)
+            try:
+                sub.handle(records)
+            except Exception as exc:  # not BaseException: a crash stops the relay, as it should
+                self.failures[sub.name] = self.failures.get(sub.name, 0) + 1
+                errors.append(exc)
+                continue
             self.checkpoints.save(sub.name, records[-1].seq)
             delivered += len(records)
-        return delivered
-
-    def drain(self) -> int:
-        """Deliver until every subscriber is caught up."""
-        total = 0
-        while True:
-            n = self.deliver_once()
-            if n == 0:
-                return total
-            total += n
+        return delivered, errors
 
     # ---- background thread ---------------------------------------------------------------------
     def wake(self, _written: int = 0) -> None:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from plantloop.api.deps import require
 from plantloop.api.main import create_app
 from plantloop.bootstrap import Container
+from plantloop.mes.outbox import OutboxRecord, RecordingSubscriber
 from tests.unit.api.conftest import ANN, demo
 
 ADMIN, OPERATOR, VIEWER = demo("admin"), demo("operator"), demo("viewer")
@@ -236,6 +237,22 @@ def test_the_status_page_shows_the_plant(client: TestClient) -> None:
     assert (
         "Suzhou" in r.text and "created" in r.text and "IM-01" in r.text and 'http-equiv="refresh"' in r.text
     )
+    assert "Event delivery failing" not in r.text
+
+
+def test_the_status_page_says_when_a_subscriber_keeps_failing(
+    client: TestClient, container: Container
+) -> None:
+    class Broken(RecordingSubscriber):
+        def handle(self, records: list[OutboxRecord]) -> None:
+            raise ValueError("cannot read this event")
+
+    container.relay.subscribe(Broken("live-view"))
+    _create(client)
+    with pytest.raises(ValueError):
+        container.relay.drain()  # (the app's background relay may try it too)
+    page = client.get("/status", auth=VIEWER).text
+    assert "Event delivery failing" in page and re.search(r"live-view \(\d+ failed tries\)", page)
 
 
 def test_openapi_is_generated_with_route_descriptions(client: TestClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,36 @@ def test_each_subscriber_keeps_its_own_checkpoint(mes: Container, clock: FakeClo
     _make_events(mes, clock, 0)
     OutboxRelay(mes.outbox_reader, checkpoints, [fast, late]).drain()
     assert fast.duplicates == 0 and len(fast.received) == len(late.received) == mes.outbox_reader.last_seq()
+
+
+class Poisoned(RecordingSubscriber):
+    """Fails on every batch that holds the event ``bad_seq`` (its own bug, or an event it cannot read)."""
+
+    def __init__(self, bad_seq: int) -> None:
+        super().__init__("poisoned")
+        self.bad_seq = bad_seq
+
+    def handle(self, records: list[Any]) -> None:
+        if any(r.seq == self.bad_seq for r in records):
+            raise ValueError("date value out of range")
+        super().handle(records)
+
+
+def test_a_failing_subscriber_holds_back_only_itself(mes: Container, clock: FakeClock) -> None:
+    """Once the live view failed on one event, and the subscribers after it in the list got nothing more."""
+    _make_events(mes, clock, 6)
+    poisoned, healthy = Poisoned(bad_seq=5), RecordingSubscriber("healthy")
+    checkpoints = InMemoryCheckpointStore()
+    relay = OutboxRelay(mes.outbox_reader, checkpoints, [poisoned, healthy], batch_size=3)
+    with pytest.raises(ValueError, match="out of range"):
+        relay.drain()
+    assert healthy.seqs == list(range(1, mes.outbox_reader.last_seq() + 1))  # all of it, past the poison
+    assert poisoned.seqs == [1, 2, 3] and checkpoints.get("poisoned") == 3  # stops before its bad batch
+    tries = relay.failures["poisoned"]  # once per round the healthy one advanced, and the last
+    assert list(relay.failures) == ["poisoned"] and tries >= 1
+    with pytest.raises(ValueError):
+        relay.deliver_once()  # retried, not skipped: nothing is lost for it either
+    assert relay.failures["poisoned"] == tries + 1 and checkpoints.get("poisoned") == 3
 
 
 def test_the_background_relay_wakes_on_commit(mes: Container, clock: FakeClock) -> None:

@@ -135,6 +135,10 @@ def status_page(container: ContainerDep, scope: ScopeDep) -> HTMLResponse:
             '<p class="demo"><b>DEMO MODE</b> — demo users with the password <code>demo</code> are enabled. '
             "Never expose this instance beyond loopback.</p>"
         )
+    failing = container.relay.failures
+    if failing:  # a subscriber that keeps failing sees no new events until it is fixed: say so
+        names = ", ".join(f"{escape(name)} ({n:,} failed tries)" for name, n in sorted(failing.items()))
+        banner += f'<p class="demo"><b>Event delivery failing</b> for {names}; see the log.</p>'
     speed = f" — {runtime['speed']:g}× real time" if runtime and "speed" in runtime else ""
     parts = [
         f'<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">'
