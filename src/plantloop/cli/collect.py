@@ -315,7 +315,7 @@ def relay_nats(
 
     from plantloop.collect.connectors.jetstream import JetStreamPublisher, JetStreamSourceConfig
     from plantloop.kernel.settings import Settings
-    from plantloop.mes.database import create_engine
+    from plantloop.mes.database import create_engine, display_url
     from plantloop.mes.outbox import OutboxRelay, SqlCheckpointStore, SqlOutboxReader
 
     settings = Settings(database_url=db_url) if db_url else Settings()
@@ -328,7 +328,8 @@ def relay_nats(
             typer.echo(f"relayed {relay.drain()} events ({publisher.duplicates} already in the stream)")
             return
         relay.start()
-        console.print(f"relaying {settings.resolved_database_url()} → {nats_url} ({stream}); Ctrl-C stops")
+        store = display_url(settings.resolved_database_url())
+        console.print(f"relaying {store} → {nats_url} ({stream}); Ctrl-C stops")
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

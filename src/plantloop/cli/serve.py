@@ -20,7 +20,7 @@ def up(
     host: Annotated[
         str | None, typer.Option(help="Interface to listen on (default from settings: loopback).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default from settings).")] = None,
     db_url: Annotated[
         str | None, typer.Option("--db-url", help="MES store URL (sqlite:///… or postgresql+psycopg://…).")
     ] = None,
@@ -37,7 +37,7 @@ def up(
         ),
     ] = None,
     build_interval: Annotated[
-        float, typer.Option(help="Seconds between data-platform builds (govern, warehouse, DQ).")
+        float, typer.Option(min=1.0, help="Seconds between data-platform builds (govern, warehouse, DQ).")
     ] = 300.0,
     platform: Annotated[
         bool,
@@ -51,7 +51,7 @@ def up(
         ),
     ] = False,
     reschedule_limit: Annotated[
-        float, typer.Option(help="Wall seconds per re-plan (with --reschedule).")
+        float, typer.Option(min=0.1, help="Wall seconds per re-plan (with --reschedule).")
     ] = 10.0,
 ) -> None:
     """Migrate the database, run collection and the data platform, and serve plantloop."""
@@ -61,6 +61,7 @@ def up(
     from plantloop.collect.config import load_collect_config
     from plantloop.collect.connectors.mes_outbox import SqlOutboxPages
     from plantloop.kernel.settings import Settings
+    from plantloop.mes.database import display_url
     from plantloop.runtime.app import build_app
     from plantloop.runtime.platform import DataPlatformRuntime, attach, proposer
 
@@ -76,8 +77,9 @@ def up(
     with console.status("migrating the MES store …"):
         container = build_container(settings)
     bind_host, bind_port = host or settings.host, port or settings.port
+    store = display_url(settings.resolved_database_url())
     console.print(
-        f"[bold]plantloop[/] {container.plant.site.name} — store {settings.resolved_database_url()}\n"
+        f"[bold]plantloop[/] {container.plant.site.name} — store {store}\n"
         f"serving on http://{bind_host}:{bind_port}  (API docs at /docs)"
     )
     if settings.demo:

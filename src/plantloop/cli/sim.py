@@ -44,6 +44,7 @@ def sim(
     ] = None,
 ) -> None:
     """Run the plant simulator for DAYS with SEED under POLICY and report KPIs."""
+    from plantloop.mes.database import display_url
     from plantloop.sim.policies import make_policy
     from plantloop.sim.run import run_simulation
     from plantloop.sim.scenario import scenario
@@ -89,7 +90,9 @@ def sim(
                 progress=progress,
             )
         summary: dict[str, Any] = result.summary()
-        summary["gateway"] = "mes:" + container.settings.resolved_database_url() if container else "recording"
+        summary["gateway"] = (
+            "mes:" + display_url(container.settings.resolved_database_url()) if container else "recording"
+        )
         if container is not None:
             summary["mes_events"] = container.outbox_reader.last_seq()
     finally:

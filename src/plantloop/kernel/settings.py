@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     )
     plant_file: Path = Field(default=_PACKAGE_DIR / "plants" / "reference.yaml")
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     #: Demo mode creates the demo users (with the documented demo passwords). Never in production.
     demo: bool = False
     #: Signing key for API tokens. The default is for the demo only; set PLANTLOOP_SECRET_KEY in production.
@@ -49,10 +49,10 @@ class Settings(BaseSettings):
     users: dict[str, UserSpec] = Field(default_factory=dict)
     #: Outgoing mail for scheduled reports and alert e-mails; no host: e-mail is off.
     smtp_host: str | None = None
-    smtp_port: int = 25
+    smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_sender: str = "plantloop@localhost"
     mqtt_host: str = "127.0.0.1"
-    mqtt_port: int = 1883
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
     locale: str = "en"
     #: Orders created with ``"split": true`` (``POST /work-orders``) become at most ``lot_max_lots`` equal
     #: sub-lots, none smaller than ``lot_min_qty`` units (``optimize/scheduling/lotsize.py``).

@@ -14,7 +14,10 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
+
+from plantloop.kernel.errors import InvalidInput
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -29,9 +32,41 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def display_url(url: str) -> str:
+    """``url`` fit for a console or a log: the password masked (``***``)."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
 def create_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite files get their parent directory created and the pragmas above."""
-    sa_url = sa.make_url(url)
+    """An engine for ``url``; SQLite files get their parent directory created and the pragmas above. A URL
+    SQLAlchemy cannot read, or one naming a driver that is not installed, is an :class:`InvalidInput`
+    that shows the URL without its password."""
+    try:
+        sa_url = sa.make_url(url)
+    except ArgumentError:  # its message repeats the URL, password and all
+        raise _bad_url(url, "not a URL SQLAlchemy can read") from None
+    try:
+        sa_url.get_dialect()  # an unknown scheme fails here, not at the first query
+        return _engine(sa_url, **kwargs)
+    except NoSuchModuleError:
+        raise _bad_url(url, f"no database dialect {sa_url.drivername!r}") from None
+    except ModuleNotFoundError as exc:
+        raise _bad_url(url, f"its driver {exc.name!r} is not installed") from None
+
+
+def _bad_url(url: str, reason: str) -> InvalidInput:
+    shown = display_url(url)
+    return InvalidInput(
+        f"cannot use the database URL {shown}: {reason} "
+        "(expected sqlite:///path/to/mes.db or postgresql+psycopg://user@host/db)",
+        url=shown,
+    )
+
+
+def _engine(sa_url: sa.URL, **kwargs: Any) -> Engine:
     if sa_url.get_backend_name() == "sqlite":
         database = sa_url.database or ""
         in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
