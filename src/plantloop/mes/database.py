@@ -7,6 +7,7 @@ import time: :func:`create_engine` and :func:`upgrade_database` are called by th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +45,23 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite files get their parent directory created and the pragmas above. A URL
     SQLAlchemy cannot read, or one naming a driver that is not installed, is an :class:`InvalidInput`
     that shows the URL without its password."""
+    return _checked(url, lambda sa_url: _engine(sa_url, **kwargs))
+
+
+def foreign_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for a database plantloop reads but does not own (a legacy MES): the URL checked as
+    :func:`create_engine` checks it, and nothing set on the database (no pragmas, no directories)."""
+    return _checked(url, lambda sa_url: sa.create_engine(sa_url, **kwargs))
+
+
+def _checked(url: str, build: Callable[[sa.URL], Engine]) -> Engine:
     try:
         sa_url = sa.make_url(url)
     except ArgumentError:  # its message repeats the URL, password and all
         raise _bad_url(url, "not a URL SQLAlchemy can read") from None
     try:
         sa_url.get_dialect()  # an unknown scheme fails here, not at the first query
-        return _engine(sa_url, **kwargs)
+        return build(sa_url)
     except NoSuchModuleError:
         raise _bad_url(url, f"no database dialect {sa_url.drivername!r}") from None
     except ModuleNotFoundError as exc:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from plantloop.cli.main import app
@@ -135,3 +136,12 @@ def test_the_example_files_import_without_a_single_rejected_row(tmp_path: Path) 
         assert result.exit_code == 0, result.output
         report = json.loads(result.stdout)
         assert report["quarantined"] == 0 and report["landed"] == len(report["rows"]) > 0
+
+
+@pytest.mark.parametrize("endpoint", ["opc.tcp://127.0.0.1:{port}", "not-an-endpoint"])
+def test_browsing_an_unreachable_opc_ua_server_is_one_error_line(endpoint: str) -> None:
+    from tests.servers import free_port
+
+    target = endpoint.format(port=free_port())  # nothing listens there
+    result = runner.invoke(app, ["collect", "opcua-browse", target])
+    assert result.exit_code == 2 and "cannot browse the OPC UA server" in result.output  # was a traceback

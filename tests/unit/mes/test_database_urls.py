@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from plantloop.cli.main import app
 from plantloop.kernel.errors import InvalidInput
-from plantloop.mes.database import create_engine, display_url
+from plantloop.mes.database import create_engine, display_url, foreign_engine
 
 
 @pytest.mark.parametrize(
@@ -20,9 +20,10 @@ from plantloop.mes.database import create_engine, display_url
     ],
 )
 def test_an_unusable_url_is_an_input_error_that_hides_the_password(url: str, reason: str) -> None:
-    with pytest.raises(InvalidInput, match=reason) as err:
-        create_engine(url)
-    assert "s3cret" not in str(err.value) and "s3cret" not in str(err.value.details)
+    for make in (create_engine, foreign_engine):  # the MES store, and a legacy MES's database
+        with pytest.raises(InvalidInput, match=reason) as err:
+            make(url)
+        assert "s3cret" not in str(err.value) and "s3cret" not in str(err.value.details)
 
 
 def test_urls_are_shown_without_their_password() -> None:

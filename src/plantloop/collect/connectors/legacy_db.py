@@ -29,6 +29,7 @@ from plantloop.collect.landing import Landing
 from plantloop.collect.timestamps import BadTimestamp, parse_timestamp
 from plantloop.dataplatform.ingest.store import LandResult
 from plantloop.kernel.ids import deterministic_id
+from plantloop.mes.database import foreign_engine
 
 log = logging.getLogger(__name__)
 PARSER = "legacy.row"
@@ -145,7 +146,7 @@ class LegacyDbPuller:
         source: str = "legacy:mes",
         batch_size: int = 5000,
     ) -> None:
-        self.engine = sa.create_engine(url)
+        self.engine = foreign_engine(url)
         self.landing = landing
         self.tables = tables
         self.source = source

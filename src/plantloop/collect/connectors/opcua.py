@@ -26,7 +26,7 @@ from asyncua.ua.uaerrors import UaError
 from plantloop.collect.batch import CandidateBatch
 from plantloop.collect.connectors.opcua_mapping import NodeMapping, OpcUaMapping
 from plantloop.collect.contracts import SourceKind
-from plantloop.collect.errors import InvalidSourceInput
+from plantloop.collect.errors import InvalidSourceInput, SourceUnavailable
 from plantloop.collect.errors import QuarantineReason as R
 from plantloop.collect.landing import Landing
 from plantloop.collect.timestamps import BadTimestamp, parse_timestamp
@@ -46,7 +46,17 @@ TWIN_TAGS = {
 
 
 async def browse(endpoint: str, *, max_depth: int = 3) -> list[tuple[str, str]]:
-    """Every variable below Objects up to ``max_depth``: (browse path, node id)."""
+    """Every variable below Objects up to ``max_depth``: (browse path, node id). A server that cannot be
+    reached, or an endpoint that is no ``opc.tcp://host:port`` URL, is :class:`SourceUnavailable`."""
+    try:
+        return await _browse(endpoint, max_depth)
+    except (OSError, ValueError, TimeoutError, UaError) as exc:
+        raise SourceUnavailable(
+            f"cannot browse the OPC UA server at {endpoint!r}: {exc or type(exc).__name__}", endpoint=endpoint
+        ) from None
+
+
+async def _browse(endpoint: str, max_depth: int) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     async with Client(endpoint, timeout=5) as client:
 
