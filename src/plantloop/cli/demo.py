@@ -27,9 +27,11 @@ def register(app: typer.Typer) -> None:
 
 def demo(
     speed: Annotated[
-        float, typer.Option(help="Plant time runs this many times faster than real time.")
+        float, typer.Option(min=0.01, help="Plant time runs this many times faster than real time.")
     ] = 60.0,
-    days: Annotated[float, typer.Option(help="Simulated days before the plant stops taking orders.")] = 30.0,
+    days: Annotated[
+        float, typer.Option(min=0.01, help="Simulated days before the plant stops taking orders.")
+    ] = 30.0,
     seed: Annotated[int, typer.Option(help="Random seed of the simulated plant.")] = 42,
     policy: Annotated[
         str,
@@ -39,12 +41,16 @@ def demo(
         ),
     ] = "aps",
     history_days: Annotated[
-        float, typer.Option(help="On a fresh start, fast-forward this many days first (0: start now).")
+        float,
+        typer.Option(min=0.0, help="On a fresh start, fast-forward this many days first (0: start now)."),
     ] = 1.0,
     telemetry_hz: Annotated[
-        float, typer.Option(help="Telemetry samples per machine per plant second, published over MQTT.")
+        float,
+        typer.Option(min=0.0, help="Telemetry samples per machine per plant second, published over MQTT."),
     ] = 0.1,
-    build_every_s: Annotated[float, typer.Option(help="Warehouse build interval (wall seconds).")] = 120.0,
+    build_every_s: Annotated[
+        float, typer.Option(min=1.0, help="Warehouse build interval (wall seconds).")
+    ] = 120.0,
     fresh: Annotated[bool, typer.Option(help="Delete the earlier sessions' data first.")] = False,
     start_at: Annotated[
         datetime | None,
@@ -58,18 +64,24 @@ def demo(
         Path | None, typer.Option(help="Data directory (default from settings: var/).")
     ] = None,
     host: Annotated[str | None, typer.Option(help="Interface (default: loopback).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default 8000).")] = None,
     stop_after_s: Annotated[
-        float | None, typer.Option(help="Stop by itself after this many wall seconds (for scripts).")
+        float | None, typer.Option(min=0.0, help="Stop by itself after this many wall seconds (for scripts).")
     ] = None,
 ) -> None:
     """Run the reference plant with the MES, the data platform and the web application."""
+    from plantloop.kernel.clock import plausible_time
     from plantloop.kernel.errors import PlantloopError
     from plantloop.kernel.settings import Settings
     from plantloop.runtime.plant_process import DemoOptions, PlantProcess
     from plantloop.sim.policies import make_policy
 
     make_policy(policy)  # refuse an unknown policy before anything starts
+    if start_at is not None:
+        try:
+            plausible_time(start_at)  # what every MES command's time must pass, checked before the start
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--start-at") from None
     overrides: dict[str, Any] = {"demo": True}
     if data_dir is not None:
         overrides["data_dir"] = data_dir

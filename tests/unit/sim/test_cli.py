@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -38,3 +39,20 @@ def test_options_out_of_range_are_one_line_errors_not_tracebacks(args: list[str]
     result = CliRunner().invoke(app, ["sim", *args])
     assert result.exit_code == 2 and message in result.output
     assert isinstance(result.exception, SystemExit)  # typer.Exit(2), not the ValidationError
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--speed", "-1"], "--speed"),  # was a ValueError traceback
+        (["--days", "-3"], "--days"),  # was refused only after the plant had started
+        (["--start-at", "1900-01-01T00:00:00"], "--start-at"),  # ran with errors in the log
+        (["--port", "70000"], "--port"),
+    ],
+)
+def test_the_demo_refuses_options_out_of_range_before_anything_starts(
+    args: list[str], option: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, ["demo", *args, "--no-mqtt", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and option in result.output
+    assert not any(tmp_path.iterdir())  # nothing created
