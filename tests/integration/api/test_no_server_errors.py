@@ -12,20 +12,15 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from plantloop.api.security import DEMO_PASSWORD
-from plantloop.bootstrap import Container, build_in_memory_container
-from plantloop.kernel.clock import EARLIEST_YEAR, LATEST_YEAR, FakeClock
-from plantloop.kernel.settings import Settings
-from plantloop.mes.masterdata.schema import PlantDefinition
+from plantloop.bootstrap import Container
+from plantloop.kernel.clock import EARLIEST_YEAR, LATEST_YEAR
 from plantloop.runtime.app import build_app
-from plantloop.runtime.platform import DataPlatformRuntime, attach, proposer
 
 ADMIN = ("admin", DEMO_PASSWORD)
 TEXT = ["", "x", "WO-1", "P-KET-01", "L1-ASSY", "IM-01", "a" * 5000, "ü中文", "NaN", "-1", "../../etc/passwd"]
@@ -36,30 +31,14 @@ QUERY_VALUES = ["", "x", "-1", "0", "99999999999999999999", "1e400", "9999-12-31
 
 
 @pytest.fixture
-def app(tmp_path: Path, reference_plant: PlantDefinition) -> Iterator[tuple[TestClient, Container]]:
-    settings = Settings(demo=True, data_dir=tmp_path)
-    clock = FakeClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC))
-    container = build_in_memory_container(settings, plant=reference_plant, clock=clock)
-    runtime = DataPlatformRuntime(
-        reference_plant,
-        tmp_path / "warehouse.duckdb",
-        container.outbox_reader,
-        container.clock,
-        settings=settings,
-        propose=proposer(container),
-    )
-    attach(container, runtime)
-    try:
-        with TestClient(build_app(container, ui=False), raise_server_exceptions=False) as client:
-            client.post(  # one order, so that some ids exist
-                "/api/v1/work-orders",
-                json={"work_order_id": "WO-1", "material_id": "P-KET-01", "qty": 5, "due_at": TIMES[0]},
-                auth=ADMIN,
-            )
-            yield client, container
-    finally:
-        runtime.warehouse.close()
-        runtime.store.close()
+def app(platform_container: Container) -> Iterator[tuple[TestClient, Container]]:
+    with TestClient(build_app(platform_container, ui=False), raise_server_exceptions=False) as client:
+        client.post(  # one order, so that some ids exist
+            "/api/v1/work-orders",
+            json={"work_order_id": "WO-1", "material_id": "P-KET-01", "qty": 5, "due_at": TIMES[0]},
+            auth=ADMIN,
+        )
+        yield client, platform_container
 
 
 class BodyMaker:

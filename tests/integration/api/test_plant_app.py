@@ -6,45 +6,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from plantloop.api.security import DEMO_PASSWORD
-from plantloop.bootstrap import build_in_memory_container
-from plantloop.kernel.clock import FakeClock
-from plantloop.kernel.settings import Settings
-from plantloop.mes.masterdata.schema import PlantDefinition
+from plantloop.bootstrap import Container
 from plantloop.runtime.app import build_app
-from plantloop.runtime.platform import DataPlatformRuntime, attach, proposer
 
 ADMIN = ("admin", DEMO_PASSWORD)
 PLATFORM_PREFIXES = ("/api/v1/metrics", "/api/v1/catalog", "/api/v1/governance", "/api/v1/ingest")
 
 
 @pytest.fixture
-def client(tmp_path: Path, reference_plant: PlantDefinition) -> Iterator[TestClient]:
-    settings = Settings(demo=True, data_dir=tmp_path)
-    # a Monday afternoon in the plant's timezone: "today" has a running shift whatever the day of the run
-    clock = FakeClock(datetime(2026, 1, 5, 6, 0, tzinfo=UTC))
-    container = build_in_memory_container(settings, plant=reference_plant, clock=clock)
-    runtime = DataPlatformRuntime(
-        reference_plant,
-        tmp_path / "warehouse.duckdb",
-        container.outbox_reader,
-        container.clock,
-        settings=settings,
-        propose=proposer(container),
-    )
-    attach(container, runtime)
-    try:
-        with TestClient(build_app(container, ui=False)) as test_client:
-            yield test_client
-    finally:
-        runtime.warehouse.close()
-        runtime.store.close()
+def client(platform_container: Container) -> Iterator[TestClient]:
+    with TestClient(build_app(platform_container, ui=False)) as test_client:
+        yield test_client
 
 
 def test_the_platform_routes_are_mounted_and_require_authentication(client: TestClient) -> None:
