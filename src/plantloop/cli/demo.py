@@ -64,7 +64,7 @@ def demo(
         Path | None, typer.Option(help="Data directory (default from settings: var/).")
     ] = None,
     host: Annotated[str | None, typer.Option(help="Interface (default: loopback).")] = None,
-    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default 8000).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
     stop_after_s: Annotated[
         float | None, typer.Option(min=0.0, help="Stop by itself after this many wall seconds (for scripts).")
     ] = None,

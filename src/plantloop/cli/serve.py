@@ -20,7 +20,7 @@ def up(
     host: Annotated[
         str | None, typer.Option(help="Interface to listen on (default from settings: loopback).")
     ] = None,
-    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
     db_url: Annotated[
         str | None, typer.Option("--db-url", help="MES store URL (sqlite:///… or postgresql+psycopg://…).")
     ] = None,
@@ -72,15 +72,18 @@ def up(
         overrides["plant_file"] = plant
     if demo:
         overrides["demo"] = True
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if host:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    settings = Settings(**overrides)  # type: ignore[arg-type]  # checks them (a port out of range: one line)
     console = Console()
     with console.status("migrating the MES store …"):
         container = build_container(settings)
-    bind_host, bind_port = host or settings.host, port or settings.port
     store = display_url(settings.resolved_database_url())
     console.print(
         f"[bold]plantloop[/] {container.plant.site.name} — store {store}\n"
-        f"serving on http://{bind_host}:{bind_port}  (API docs at /docs)"
+        f"serving on http://{settings.host}:{settings.port}  (API docs at /docs)"
     )
     if settings.demo:
         console.print("[yellow]DEMO MODE: demo users (password 'demo') are enabled — never in production.[/]")
@@ -108,7 +111,7 @@ def up(
         if reschedule:
             _start_rescheduler(container, runtime, reschedule_limit)
             console.print(f"rescheduler: re-plans on MES disruptions, {reschedule_limit:g} s per plan")
-        uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     finally:
         if runtime is not None:
             runtime.stop()

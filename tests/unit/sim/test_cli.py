@@ -47,7 +47,7 @@ def test_options_out_of_range_are_one_line_errors_not_tracebacks(args: list[str]
         (["--speed", "-1"], "--speed"),  # was a ValueError traceback
         (["--days", "-3"], "--days"),  # was refused only after the plant had started
         (["--start-at", "1900-01-01T00:00:00"], "--start-at"),  # ran with errors in the log
-        (["--port", "70000"], "--port"),
+        (["--port", "70000"], "port: Input should be less than or equal to 65535"),  # the settings' check
     ],
 )
 def test_the_demo_refuses_options_out_of_range_before_anything_starts(

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from plantloop.kernel.clock import PlantTime
 from plantloop.mes.domain.commands import DispatchEntry
 
 
@@ -42,7 +41,7 @@ class PublishDispatchListsIn(BaseModel):
     schedule_version: str = Field(min_length=1, max_length=64)
     entries: list[DispatchEntry]
     decision_id: str | None = None
-    at: PlantTime | None = None
+    at: datetime | None = None
 
 
 class PublishedOut(BaseModel):

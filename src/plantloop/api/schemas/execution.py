@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from plantloop.kernel.clock import PlantTime
 from plantloop.mes.domain.commands import EquipmentState, InspectionResult, MaintenanceKind
 from plantloop.mes.domain.sub_lots import MAX_SUB_LOTS
 
@@ -15,7 +14,7 @@ from plantloop.mes.domain.sub_lots import MAX_SUB_LOTS
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: PlantTime | None = Field(default=None, description="When it happened (UTC); default now.")
+    at: datetime | None = Field(default=None, description="When it happened (UTC); default now.")
 
 
 class _Out(BaseModel):
@@ -65,7 +64,7 @@ class CreateWorkOrderIn(_In):
     work_order_id: str = Field(min_length=1, max_length=64)
     material_id: str
     qty: int = Field(gt=0, le=1_000_000)
-    due_at: PlantTime
+    due_at: datetime
     sales_order_id: str | None = None
     customer: str | None = None
     priority: int = Field(default=5, ge=1, le=9)
@@ -92,7 +91,7 @@ class CreatedWorkOrderOut(BaseModel):
 
 class ChangeWorkOrderIn(_In):
     qty: int | None = Field(default=None, gt=0, le=1_000_000)
-    due_at: PlantTime | None = None
+    due_at: datetime | None = None
     priority: int | None = Field(default=None, ge=1, le=9)
 
 
@@ -177,7 +176,7 @@ class CreateMaintenanceOrderIn(_In):
     equipment_id: str
     kind: MaintenanceKind
     reason: str = ""
-    planned_start_at: PlantTime | None = None
+    planned_start_at: datetime | None = None
     planned_duration_s: float = Field(default=3600, gt=0)
     details: dict[str, Any] = Field(default_factory=dict)
 

@@ -6,8 +6,6 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from plantloop.kernel.clock import PlantTime
-
 
 class GenealogyEdgeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -42,21 +40,21 @@ class ReceiveLotIn(BaseModel):
     supplier_id: str
     qty: float = Field(gt=0)
     supplier_lot_ref: str | None = None
-    at: PlantTime | None = None
+    at: datetime | None = None
 
 
 class HoldLotIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1)
-    at: PlantTime | None = None
+    at: datetime | None = None
 
 
 class ReleaseLotIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = ""
-    at: PlantTime | None = None
+    at: datetime | None = None
 
 
 class GenealogyLinkOut(BaseModel):

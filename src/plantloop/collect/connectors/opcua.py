@@ -52,7 +52,8 @@ async def browse(endpoint: str, *, max_depth: int = 3) -> list[tuple[str, str]]:
         return await _browse(endpoint, max_depth)
     except (OSError, ValueError, TimeoutError, UaError) as exc:
         raise SourceUnavailable(
-            f"cannot browse the OPC UA server at {endpoint!r}: {exc or type(exc).__name__}", endpoint=endpoint
+            f"cannot browse the OPC UA server at {endpoint!r}: {str(exc) or type(exc).__name__}",
+            endpoint=endpoint,
         ) from None
 
 
